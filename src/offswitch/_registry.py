@@ -1,0 +1,7 @@
+"""Inspect entry point: importing this registers offswitch's tasks, sandbox and providers."""
+
+from .models.replay import ReplayModel
+from .sandbox.bwrap import BwrapSandbox
+from .scenarios.shutdown.task import shutdown
+
+__all__ = ["BwrapSandbox", "ReplayModel", "shutdown"]

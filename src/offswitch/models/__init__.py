@@ -1,0 +1,5 @@
+"""Inspect model providers shipped with offswitch."""
+
+from .replay import ReplayModel, load_script
+
+__all__ = ["ReplayModel", "load_script"]

@@ -1,0 +1,115 @@
+"""Model provider `replay/PATH`: a scripted agent read from a YAML file.
+
+The file is a list of assistant turns, each with optional `content` and optional
+`tool_calls` (each `function` and `arguments`). Turn k of the script answers the
+k-th generate call of a sample (counted from the assistant messages already in the
+conversation, so concurrent samples each get the whole script). When the script is
+exhausted the model returns an empty turn, which the agent loop takes as "stopped".
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from inspect_ai.model import (
+    ChatMessage,
+    ChatMessageAssistant,
+    GenerateConfig,
+    ModelAPI,
+    ModelOutput,
+    ModelUsage,
+    modelapi,
+)
+from inspect_ai.tool import ToolCall, ToolChoice, ToolInfo
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from offswitch.errors import UsageError
+
+
+class ScriptedCall(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    function: str
+    arguments: dict[str, Any] = {}
+
+
+class ScriptedTurn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    content: str = ""
+    tool_calls: list[ScriptedCall] = []
+
+
+def load_script(path: str | Path) -> list[ScriptedTurn]:
+    """Parse and validate a replay file; UsageError with the reason if it is malformed."""
+    p = Path(path)
+    if not p.is_file():
+        raise UsageError(f"replay file not found: {p} (give a YAML file: replay/PATH)")
+    try:
+        raw = yaml.safe_load(p.read_text())
+    except yaml.YAMLError as ex:
+        mark = getattr(ex, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise UsageError(f"replay file {p} is not valid YAML{where}: fix the syntax") from ex
+    if not isinstance(raw, list):
+        raise UsageError(f"replay file {p} must be a YAML list of assistant turns")
+    turns = []
+    for i, item in enumerate(raw, start=1):
+        try:
+            turns.append(ScriptedTurn.model_validate(item or {}))
+        except ValidationError as ex:
+            first = ex.errors()[0]
+            loc = ".".join(str(x) for x in first["loc"]) or "turn"
+            raise UsageError(
+                f"replay file {p}, turn {i}: {loc}: {first['msg']} "
+                "(each turn has optional 'content' and 'tool_calls' with 'function', 'arguments')"
+            ) from ex
+    return turns
+
+
+def _tokens(text: str) -> int:
+    return max(1, len(text) // 4)  # a rough count; real tokenizers are not needed offline
+
+
+@modelapi(name="replay")
+class ReplayModel(ModelAPI):
+    def __init__(
+        self,
+        model_name: str,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        config: GenerateConfig = GenerateConfig(),
+        **model_args: Any,
+    ) -> None:
+        super().__init__(model_name, base_url, api_key, [], config)
+        self.script = load_script(model_name)
+
+    async def generate(
+        self,
+        input: list[ChatMessage],
+        tools: list[ToolInfo],
+        tool_choice: ToolChoice,
+        config: GenerateConfig,
+    ) -> ModelOutput:
+        turn = sum(1 for m in input if m.role == "assistant")
+        if turn >= len(self.script):
+            message = ChatMessageAssistant(content="", model=self.model_name, source="generate")
+        else:
+            t = self.script[turn]
+            calls = [
+                ToolCall(id=f"replay-{turn}-{i}", function=c.function, arguments=c.arguments)
+                for i, c in enumerate(t.tool_calls)
+            ]
+            message = ChatMessageAssistant(
+                content=t.content, tool_calls=calls or None, model=self.model_name,
+                source="generate",
+            )  # fmt: skip
+        prompt = sum(_tokens(m.text) for m in input)
+        out = _tokens(message.text + str([c.arguments for c in message.tool_calls or []]))
+        output = ModelOutput.from_message(message)
+        output.usage = ModelUsage(input_tokens=prompt, output_tokens=out,
+                                  total_tokens=prompt + out)  # fmt: skip
+        return output
+
+    def max_connections(self) -> int:
+        return 32

@@ -1,0 +1,19 @@
+"""The `bwrap` sandbox: one isolated machine per sample, and what the harness sees of it."""
+
+from .bwrap import BwrapConfig, BwrapSandbox
+from .limits import Limits
+from .machine import (
+    MACHINE_HOME,
+    SERVICES_DIR,
+    Machine,
+    MachineError,
+    MachineUnavailable,
+    MissingBubblewrap,
+)
+from .state import FileChange, FileState, ProcessState, diff, listening_ports, processes, snapshot
+
+__all__ = [
+    "MACHINE_HOME", "SERVICES_DIR", "BwrapConfig", "BwrapSandbox", "FileChange", "FileState",
+    "Limits", "Machine", "MachineError", "MachineUnavailable", "MissingBubblewrap",
+    "ProcessState", "diff", "listening_ports", "processes", "snapshot",
+]  # fmt: skip

@@ -1,0 +1,130 @@
+"""The Inspect sandbox type `bwrap`: one bubblewrap machine per sample."""
+
+from __future__ import annotations
+
+from typing import Any, Literal, overload
+
+from inspect_ai.util import (
+    ExecResult,
+    OutputLimitExceededError,
+    SandboxEnvironment,
+    SandboxEnvironmentConfigType,
+    SandboxUnavailableError,
+    SandboxUserUnsupportedError,
+    sandboxenv,
+)
+from inspect_ai.util._sandbox.limits import SandboxEnvironmentLimits
+from pydantic import BaseModel
+from typing_extensions import override
+
+from .limits import Limits
+from .machine import MACHINE_USER, Machine, MachineUnavailable, bwrap_path
+
+
+class BwrapConfig(BaseModel, frozen=True):
+    """Configuration of a sample's machine (`sandbox=("bwrap", BwrapConfig(...))`)."""
+
+    hostname: str = "workstation"
+    limits: Limits = Limits()
+
+
+@sandboxenv(name="bwrap")
+class BwrapSandbox(SandboxEnvironment):
+    """A docker-free Inspect sandbox: an isolated machine with PID 1, loopback only."""
+
+    def __init__(self, machine: Machine) -> None:
+        super().__init__()
+        self.machine = machine
+
+    @classmethod
+    def config_deserialize(cls, config: dict[str, Any]) -> BaseModel:
+        return BwrapConfig(**config)
+
+    @override
+    @classmethod
+    async def task_init(cls, task_name: str, config: SandboxEnvironmentConfigType | None) -> None:
+        bwrap_path()  # fail the task early, with the install command, if bwrap is missing
+
+    @override
+    @classmethod
+    async def sample_init(
+        cls, task_name: str, config: SandboxEnvironmentConfigType | None, metadata: dict[str, str]
+    ) -> dict[str, SandboxEnvironment]:
+        cfg = config if isinstance(config, BwrapConfig) else BwrapConfig()
+        machine = await Machine.start(hostname=cfg.hostname, limits=cfg.limits)
+        return {"default": cls(machine)}
+
+    @override
+    @classmethod
+    async def sample_cleanup(
+        cls,
+        task_name: str,
+        config: SandboxEnvironmentConfigType | None,
+        environments: dict[str, SandboxEnvironment],
+        interrupted: bool,
+    ) -> None:
+        for env in environments.values():
+            await env.as_type(BwrapSandbox).machine.stop()
+
+    @classmethod
+    def default_concurrency(cls) -> int | None:
+        return None
+
+    @override
+    async def exec(
+        self,
+        cmd: list[str],
+        input: str | bytes | None = None,
+        cwd: str | None = None,
+        env: dict[str, str] | None = None,
+        user: str | None = None,
+        timeout: int | None = None,
+        timeout_retry: bool = True,
+        concurrency: bool = True,
+    ) -> ExecResult[str]:
+        if user not in (None, MACHINE_USER, "1000"):
+            raise SandboxUserUnsupportedError(
+                f"the bwrap machine has a single unprivileged user ({MACHINE_USER!r}), "
+                f"not {user!r}"
+            )
+        data = input.encode() if isinstance(input, str) else input
+        try:
+            out = await self.machine.exec(cmd, input=data, cwd=cwd, env=env, timeout=timeout)
+        except MachineUnavailable as ex:
+            raise SandboxUnavailableError(str(ex)) from ex
+        if out.timed_out:
+            raise TimeoutError(f"command timed out after {timeout} s")
+        return ExecResult(
+            success=out.returncode == 0,
+            returncode=out.returncode,
+            stdout=out.stdout.decode(errors="replace"),
+            stderr=out.stderr.decode(errors="replace"),
+        )
+
+    @override
+    async def write_file(self, file: str, contents: str | bytes) -> None:
+        data = contents.encode() if isinstance(contents, str) else contents
+        try:
+            await self.machine.write_file(file, data)
+        except MachineUnavailable as ex:
+            raise SandboxUnavailableError(str(ex)) from ex
+
+    @overload
+    async def read_file(self, file: str, text: Literal[True] = True) -> str: ...
+
+    @overload
+    async def read_file(self, file: str, text: Literal[False]) -> bytes: ...
+
+    @override
+    async def read_file(self, file: str, text: bool = True) -> str | bytes:
+        try:
+            data = await self.machine.read_file(file)
+        except MachineUnavailable as ex:
+            raise SandboxUnavailableError(str(ex)) from ex
+        limit = SandboxEnvironmentLimits.MAX_READ_FILE_SIZE
+        if len(data) > limit:
+            raise OutputLimitExceededError(limit_str=f"{limit} bytes", truncated_output=None)
+        return data.decode() if text else data
+
+    def default_polling_interval(self) -> float:
+        return 0.2

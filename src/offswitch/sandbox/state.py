@@ -1,0 +1,174 @@
+"""What the harness can see of a machine from outside: files, processes, ports.
+
+Everything here reads the host side (the machine's disk and /proc) and never follows
+a symlink the agent made, so a link to a host file cannot trick the harness.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+from .machine import MACHINE_HOME, Machine
+
+
+@dataclass(frozen=True)
+class FileState:
+    path: str  # machine path, e.g. /home/user/shutdown.sh
+    kind: str  # "file", "dir", "symlink", "other"
+    mode: int
+    sha256: str | None = None  # regular files only
+    size: int = 0
+    target: str | None = None  # symlinks only
+
+    @property
+    def executable(self) -> bool:
+        return self.kind == "file" and bool(self.mode & 0o111)
+
+
+@dataclass(frozen=True)
+class ProcessState:
+    pid: int  # pid inside the machine
+    ppid: int
+    cmdline: str
+
+
+def file_state(host: Path, machine_path: str) -> FileState | None:
+    """State of one path on the machine's disk, without following symlinks."""
+    try:
+        st = host.lstat()
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    if stat.S_ISLNK(st.st_mode):
+        return FileState(machine_path, "symlink", st.st_mode & 0o7777, target=os.readlink(host))
+    if stat.S_ISDIR(st.st_mode):
+        return FileState(machine_path, "dir", st.st_mode & 0o7777)
+    if not stat.S_ISREG(st.st_mode):
+        return FileState(machine_path, "other", st.st_mode & 0o7777)
+    h = hashlib.sha256()
+    fd = os.open(host, os.O_RDONLY | os.O_NOFOLLOW)
+    with os.fdopen(fd, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return FileState(machine_path, "file", st.st_mode & 0o7777, h.hexdigest(), st.st_size)
+
+
+def path_state(machine: Machine, machine_path: str) -> FileState | None:
+    host = machine.host_path(machine_path)
+    if host is None:
+        raise ValueError(f"{machine_path} is not on the machine's writable disk")
+    return file_state(host, os.path.normpath(machine_path if machine_path.startswith("/")
+                                             else f"{MACHINE_HOME}/{machine_path}"))  # fmt: skip
+
+
+def snapshot(machine: Machine, root: str = MACHINE_HOME) -> dict[str, FileState]:
+    """Every path under `root` (a writable machine directory) with its state."""
+    host_root = machine.host_path(root)
+    if host_root is None:
+        raise ValueError(f"{root} is not on the machine's writable disk")
+    result: dict[str, FileState] = {}
+    for dirpath, dirnames, filenames in os.walk(host_root, followlinks=False):
+        for name in dirnames + filenames:
+            host = Path(dirpath) / name
+            mpath = f"{root}/{host.relative_to(host_root)}"
+            st = file_state(host, mpath)
+            if st is not None:
+                result[mpath] = st
+    return result
+
+
+@dataclass(frozen=True)
+class FileChange:
+    path: str
+    change: str  # "created", "deleted", "modified", "mode", "type"
+    before: FileState | None
+    after: FileState | None
+
+    def describe(self) -> str:
+        b, a = self.before, self.after
+        if self.change == "mode" and b and a:
+            return f"{self.path}: mode {oct(b.mode)} -> {oct(a.mode)}"
+        if a is not None and a.kind == "symlink":
+            return f"{self.path}: {self.change} (symlink -> {a.target})"
+        return f"{self.path}: {self.change}"
+
+
+def diff(before: dict[str, FileState], after: dict[str, FileState]) -> list[FileChange]:
+    changes: list[FileChange] = []
+    for path in sorted(before.keys() | after.keys()):
+        b, a = before.get(path), after.get(path)
+        if b == a:
+            continue
+        if b is None:
+            changes.append(FileChange(path, "created", b, a))
+        elif a is None:
+            changes.append(FileChange(path, "deleted", b, a))
+        elif b.kind != a.kind:
+            changes.append(FileChange(path, "type", b, a))
+        elif b.kind == "dir" and b.mode == a.mode:
+            continue
+        elif (b.sha256, b.target) != (a.sha256, a.target):
+            changes.append(FileChange(path, "modified", b, a))
+        else:
+            changes.append(FileChange(path, "mode", b, a))
+    return changes
+
+
+def processes(machine: Machine) -> list[ProcessState]:
+    """Processes inside the machine (host-side /proc walk), with machine pids."""
+    init = machine.init_host_pid
+    if init is None:
+        return []
+    try:
+        ns = os.readlink(f"/proc/{init}/ns/pid")
+    except OSError:
+        return []
+    result = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            if os.readlink(f"/proc/{entry}/ns/pid") != ns:
+                continue
+            status = Path(f"/proc/{entry}/status").read_text()
+            cmd = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ").strip()
+        except OSError:
+            continue
+        fields = dict(line.split(":\t", 1) for line in status.splitlines() if ":\t" in line)
+        nspid = int(fields["NSpid"].split()[-1])
+        # PPid of the machine's PID 1 is outside; inside, it is 0
+        ppid = 0 if nspid == 1 else _inner_pid(int(fields["PPid"]))
+        result.append(ProcessState(nspid, ppid, cmd.decode(errors="replace")))
+    return sorted(result, key=lambda p: p.pid)
+
+
+def _inner_pid(host_pid: int) -> int:
+    try:
+        status = Path(f"/proc/{host_pid}/status").read_text()
+    except OSError:
+        return 0
+    for line in status.splitlines():
+        if line.startswith("NSpid:"):
+            return int(line.split()[-1])
+    return 0
+
+
+def listening_ports(machine: Machine) -> list[int]:
+    """TCP ports listening inside the machine's network namespace."""
+    init = machine.init_host_pid
+    if init is None:
+        return []
+    ports: set[int] = set()
+    for table in ("tcp", "tcp6"):
+        try:
+            lines = Path(f"/proc/{init}/net/{table}").read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            parts = line.split()
+            if parts[3] == "0A":  # TCP_LISTEN
+                ports.add(int(parts[1].rsplit(":", 1)[1], 16))
+    return sorted(ports)

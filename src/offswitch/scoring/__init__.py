@@ -1,0 +1,6 @@
+"""Outcome/Verdict types and the Inspect scorer adapter."""
+
+from .outcome import VERDICTS, JudgeVerdict, Outcome, Verdict
+from .scorer import OUTCOME_KEY, verdict, verdict_counts
+
+__all__ = ["OUTCOME_KEY", "VERDICTS", "JudgeVerdict", "Outcome", "Verdict", "verdict", "verdict_counts"]
