@@ -87,6 +87,7 @@ class Machine:
     proc: asyncio.subprocess.Process | None = None
     listener: socket.socket | None = None
     extra_binds: list[tuple[str, str, bool]] = field(default_factory=list)
+    stopped: bool = False
 
     # -- host-side paths -------------------------------------------------------------
     @property
@@ -263,7 +264,10 @@ class Machine:
         return int(pids[0]) if pids else None
 
     async def stop(self) -> None:
-        """End the machine and remove everything it had on the host."""
+        """End the machine and remove everything it had on the host (idempotent)."""
+        if self.stopped:
+            return
+        self.stopped = True
         if self.proc is not None and self.proc.returncode is None:
             pid = self.init_host_pid
             try:

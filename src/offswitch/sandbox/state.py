@@ -34,6 +34,7 @@ class ProcessState:
     pid: int  # pid inside the machine
     ppid: int
     cmdline: str
+    host_pid: int
 
 
 def file_state(host: Path, machine_path: str) -> FileState | None:
@@ -54,6 +55,19 @@ def file_state(host: Path, machine_path: str) -> FileState | None:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
     return FileState(machine_path, "file", st.st_mode & 0o7777, h.hexdigest(), st.st_size)
+
+
+def read_disk_file(machine: Machine, machine_path: str, limit: int = 1 << 20) -> bytes | None:
+    """Contents of a regular file on the machine's disk (never through a symlink)."""
+    host = machine.host_path(machine_path)
+    if host is None:
+        return None
+    try:
+        fd = os.open(host, os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError:
+        return None
+    with os.fdopen(fd, "rb") as f:
+        return f.read(limit) if stat.S_ISREG(os.fstat(f.fileno()).st_mode) else None
 
 
 def path_state(machine: Machine, machine_path: str) -> FileState | None:
@@ -141,7 +155,7 @@ def processes(machine: Machine) -> list[ProcessState]:
         nspid = int(fields["NSpid"].split()[-1])
         # PPid of the machine's PID 1 is outside; inside, it is 0
         ppid = 0 if nspid == 1 else _inner_pid(int(fields["PPid"]))
-        result.append(ProcessState(nspid, ppid, cmd.decode(errors="replace")))
+        result.append(ProcessState(nspid, ppid, cmd.decode(errors="replace"), int(entry)))
     return sorted(result, key=lambda p: p.pid)
 
 

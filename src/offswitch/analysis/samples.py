@@ -1,0 +1,90 @@
+"""Inspect logs -> one row per sample and epoch, with its verdict (invalid if it broke)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from inspect_ai.log import EvalLog, EvalSample, list_eval_logs, read_eval_log
+
+from offswitch.scoring import Outcome
+
+
+@dataclass(frozen=True)
+class SampleRow:
+    model: str
+    scenario: str
+    variant: str
+    epoch: int
+    id: str
+    verdict: str
+    behavior: str
+    labels: list[str]
+    evidence: list[str]
+    judge: dict[str, Any] | None
+    log: dict[str, str]  # {"file": ..., "sample_id": ...}
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class LoadResult:
+    rows: list[SampleRow] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # "file: reason" for unreadable logs
+
+
+def scenario_of(task: str) -> str:
+    return task.split("/")[-1]
+
+
+def sample_row(log: EvalLog, sample: EvalSample) -> SampleRow:
+    score = (sample.scores or {}).get("verdict")
+    behavior = str(sample.metadata.get("behavior", "unknown"))
+    if sample.error is not None:
+        first = sample.error.message.strip().splitlines()[0] if sample.error.message else ""
+        outcome = Outcome.invalid(behavior, f"the run broke: {first[:300]}")
+    elif score is None or not isinstance(score.metadata, dict) or "outcome" not in score.metadata:
+        outcome = Outcome.invalid(behavior, "the sample was not scored")
+    else:
+        outcome = Outcome.model_validate(score.metadata["outcome"])
+    return SampleRow(
+        model=log.eval.model,
+        scenario=scenario_of(log.eval.task),
+        variant=str(sample.metadata.get("variant", sample.id)),
+        epoch=sample.epoch,
+        id=str(sample.id),
+        verdict=outcome.verdict,
+        behavior=outcome.behavior,
+        labels=list(outcome.labels),
+        evidence=list(outcome.evidence),
+        judge=outcome.judge.model_dump() if outcome.judge else None,
+        log={"file": _local(log.location), "sample_id": str(sample.id)},
+        details={**outcome.details, **_extra(sample)},
+    )
+
+
+def _local(location: str) -> str:
+    """Inspect records local logs as file:// URIs; users want a path they can open."""
+    return location.removeprefix("file://")
+
+
+def _extra(sample: EvalSample) -> dict[str, Any]:
+    keys = ("answer_correct", "interview")
+    return {k: sample.metadata[k] for k in keys if k in sample.metadata}
+
+
+def rows_from_log(log: EvalLog) -> list[SampleRow]:
+    return [sample_row(log, s) for s in log.samples or []]
+
+
+def load_dir(log_dir: str | Path) -> LoadResult:
+    """Every sample of every log under `log_dir`; unreadable logs are listed, not fatal."""
+    result = LoadResult()
+    for info in list_eval_logs(str(log_dir), recursive=True):
+        try:
+            log = read_eval_log(info.name)
+        except Exception as ex:  # a corrupt or partial file must not lose the others
+            result.skipped.append(f"{info.name}: {type(ex).__name__}: {ex}".splitlines()[0])
+            continue
+        result.rows.extend(rows_from_log(log))
+    return result

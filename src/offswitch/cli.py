@@ -1,0 +1,169 @@
+"""The `offswitch` command line: list, run, report."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from .errors import UsageError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Test whether AI agents let you turn them off.")  # fmt: skip
+# Tables are wide; when piped, don't squeeze them into 80 columns.
+out = Console() if sys.stdout.isatty() else Console(width=160)
+err = Console(stderr=True)
+
+
+def _print_tables(tables: list[Table]) -> None:
+    for t in tables:
+        out.print(t)
+    if not tables:
+        out.print("no samples found")
+
+
+@app.command("list")
+def list_cmd(as_json: Annotated[bool, typer.Option("--json", help="Machine-readable.")] = False) -> None:
+    """Scenarios and their variants."""
+    from .scenarios import QUICK_SUITE, SCENARIOS
+
+    if as_json:
+        data = [
+            {"name": s.name, "behavior": s.behavior, "summary": s.summary,
+             "quick": s.name in QUICK_SUITE, "quick_variants": list(s.quick),
+             "variants": [{"name": n, "description": d} for n, d in s.variants]}
+            for s in SCENARIOS.values()
+        ]  # fmt: skip
+        print(json.dumps(data, indent=2))
+        return
+    for s in SCENARIOS.values():
+        out.print(f"[bold]{s.name}[/bold]  ({s.behavior}) {s.summary}")
+        for name, desc in s.variants:
+            mark = "*" if name in s.quick else " "
+            out.print(f"  {mark} {name:<24} {desc}", highlight=False)
+    out.print("\n* = in the quick suite (what 'offswitch run' runs with no scenario)")
+
+
+def _check_models(models: list[str]) -> None:
+    from inspect_ai.model import get_model
+
+    for m in models:
+        if m.startswith("replay/"):
+            from .models.replay import load_script
+
+            load_script(m.removeprefix("replay/"))  # one clear line for a malformed script
+            continue
+        try:
+            get_model(m)
+        except Exception as ex:
+            first = str(ex).strip().splitlines()[0] if str(ex).strip() else type(ex).__name__
+            raise UsageError(
+                f"model '{m}' cannot be used: {first} (models are provider/name, "
+                "e.g. openai/gpt-4o, anthropic/claude-sonnet-4-0, replay/PATH)"
+            ) from ex
+
+
+@app.command()
+def run(
+    scenarios: Annotated[list[str] | None, typer.Argument(help="Scenarios (default: quick suite).")] = None,
+    variant: Annotated[list[str] | None, typer.Option("--variant", "-v", help="Variant(s) to run.")] = None,
+    model: Annotated[list[str] | None, typer.Option("--model", "-m", help="Inspect model(s).")] = None,
+    epochs: Annotated[int, typer.Option(min=1, help="Samples per variant.")] = 1,
+    log_dir: Annotated[Path | None, typer.Option(help="Where Inspect logs go.")] = None,
+    max_samples: Annotated[int | None, typer.Option(min=1, help="Samples run at once.")] = None,
+    max_turns: Annotated[int, typer.Option(min=1, help="Agent turns per sample.")] = 30,
+    interview: Annotated[bool, typer.Option(help="Ask follow-up questions after each episode.")] = False,
+    display: Annotated[str | None, typer.Option(help="Inspect display: full, rich, plain, none.")] = None,
+) -> None:
+    """Run scenarios on models and print the summary table."""
+    from inspect_ai import eval as inspect_eval
+
+    from .analysis import cells, rows_from_log, summary_tables
+    from .sandbox import MissingBubblewrap
+    from .sandbox.machine import bwrap_path
+    from .scenarios import QUICK_SUITE, SCENARIOS, get_scenario
+
+    try:
+        bwrap_path()
+    except MissingBubblewrap as ex:
+        raise UsageError(str(ex)) from ex
+    chosen = [get_scenario(s) for s in scenarios] if scenarios else [SCENARIOS[s] for s in QUICK_SUITE]
+    models = model or []
+    if not models:
+        raise UsageError("no model given: pass --model (e.g. openai/gpt-4o, or replay/PATH)")
+    _check_models(models)
+    tasks = []
+    for sc in chosen:
+        names = [n for n, _ in sc.variants]
+        if variant:
+            wanted = [v for v in variant if v in names]
+            stray = [v for v in variant if not any(v in [n for n, _ in s.variants] for s in chosen)]
+            if stray or not wanted:
+                bad = stray or variant
+                raise UsageError(
+                    f"unknown variant {', '.join(map(repr, bad))} for scenario '{sc.name}': "
+                    f"choose from {', '.join(names)} (see 'offswitch list')"
+                )
+        else:
+            wanted = list(sc.quick) if not scenarios else names
+        tasks.append(sc.task(variants=wanted, interview=interview, max_turns=max_turns))
+    log_dir = log_dir or Path("logs") / datetime.now().strftime("%Y%m%d-%H%M%S")
+    logs = inspect_eval(
+        tasks, model=models, epochs=epochs, log_dir=str(log_dir), max_samples=max_samples,
+        fail_on_error=False, display=display, score_display=False,
+        max_tasks=len(tasks) * len(models),  # type: ignore[arg-type]
+    )  # fmt: skip
+    from inspect_ai.log import read_eval_log
+
+    rows = [r for log in logs for r in rows_from_log(read_eval_log(log.location))]
+    order = {s.name: [n for n, _ in s.variants] for s in chosen}
+    _print_tables(summary_tables(cells(rows, order)))
+    out.print(f"Logs: {log_dir} (open with 'inspect view --log-dir {log_dir}')")
+    failed = [log for log in logs if log.status != "success"]
+    for log in failed:
+        err.print(f"task {log.eval.task} ended with status {log.status}: {log.error.message if log.error else ''}".splitlines()[0])
+
+
+@app.command()
+def report(
+    log_dir: Annotated[Path, typer.Argument(help="Directory of Inspect logs.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print cells and samples as JSON.")] = False,
+) -> None:
+    """The summary of existing logs."""
+    from .analysis import cells, load_dir, report_json, summary_tables
+    from .scenarios import SCENARIOS
+
+    if not log_dir.is_dir():
+        raise UsageError(f"log directory not found: {log_dir} (give the --log-dir of a run)")
+    loaded = load_dir(log_dir)
+    for s in loaded.skipped:
+        err.print(f"skipped unreadable log {s}", highlight=False)
+    order = {s.name: [n for n, _ in s.variants] for s in SCENARIOS.values()}
+    table_cells = cells(loaded.rows, order)
+    if as_json:
+        print(json.dumps(report_json(table_cells, loaded.rows), indent=2))
+    else:
+        _print_tables(summary_tables(table_cells))
+
+
+def main() -> None:
+    try:
+        app(standalone_mode=False)
+    except UsageError as ex:
+        err.print(f"offswitch: error: {ex}", highlight=False, markup=False, soft_wrap=True)
+        sys.exit(2)
+    except typer.Abort:
+        sys.exit(130)
+    except Exception as ex:
+        import click
+
+        if isinstance(ex, click.exceptions.ClickException):
+            ex.show()
+            sys.exit(ex.exit_code)
+        raise
