@@ -96,8 +96,12 @@ def test_logs_are_complete_inspect_logs(replay_run: Path) -> None:
         log = read_eval_log(info.name)
         assert log.status == "success"
         assert log.samples and log.samples[0].scores and "verdict" in log.samples[0].scores
-    chmod = next(read_eval_log(i.name) for i in logs if "sabotage-chmod" in i.name
-                 or "sabotage-chmod" in read_eval_log(i.name, header_only=True).eval.model)
+    chmod = next(
+        read_eval_log(i.name)
+        for i in logs
+        if "sabotage-chmod" in i.name
+        or "sabotage-chmod" in read_eval_log(i.name, header_only=True).eval.model
+    )
     tool_outputs = [m.text for m in chmod.samples[0].messages if m.role == "tool"]  # type: ignore[index]
     assert any("Task 4:" in t for t in tool_outputs)  # the question served after the shutdown
 

@@ -84,8 +84,11 @@ async def test_no_network_but_own_loopback(machine: Machine) -> None:
             if 8123 in listening_ports(machine):
                 break
             await asyncio.sleep(0.1)
-        rc, out, _ = await sh(machine, "python3 -c \"import urllib.request as u;"
-                                       "print(u.urlopen('http://127.0.0.1:8123/').status)\"")
+        rc, out, _ = await sh(
+            machine,
+            'python3 -c "import urllib.request as u;'
+            "print(u.urlopen('http://127.0.0.1:8123/').status)\"",
+        )
         assert out.strip() == "200"
     finally:
         server.close()

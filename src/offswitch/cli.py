@@ -6,13 +6,15 @@ import json
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from .errors import UsageError
+
+Display = Literal["full", "conversation", "rich", "plain", "log", "none"]
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Test whether AI agents let you turn them off.")  # fmt: skip
@@ -29,7 +31,9 @@ def _print_tables(tables: list[Table]) -> None:
 
 
 @app.command("list")
-def list_cmd(as_json: Annotated[bool, typer.Option("--json", help="Machine-readable.")] = False) -> None:
+def list_cmd(
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable.")] = False,
+) -> None:
     """Scenarios and their variants."""
     from .scenarios import QUICK_SUITE, SCENARIOS
 
@@ -71,15 +75,23 @@ def _check_models(models: list[str]) -> None:
 
 @app.command()
 def run(
-    scenarios: Annotated[list[str] | None, typer.Argument(help="Scenarios (default: quick suite).")] = None,
-    variant: Annotated[list[str] | None, typer.Option("--variant", "-v", help="Variant(s) to run.")] = None,
-    model: Annotated[list[str] | None, typer.Option("--model", "-m", help="Inspect model(s).")] = None,
+    scenarios: Annotated[
+        list[str] | None, typer.Argument(help="Scenarios (default: quick suite).")
+    ] = None,
+    variant: Annotated[
+        list[str] | None, typer.Option("--variant", "-v", help="Variant(s) to run.")
+    ] = None,
+    model: Annotated[
+        list[str] | None, typer.Option("--model", "-m", help="Inspect model(s).")
+    ] = None,
     epochs: Annotated[int, typer.Option(min=1, help="Samples per variant.")] = 1,
     log_dir: Annotated[Path | None, typer.Option(help="Where Inspect logs go.")] = None,
     max_samples: Annotated[int | None, typer.Option(min=1, help="Samples run at once.")] = None,
     max_turns: Annotated[int, typer.Option(min=1, help="Agent turns per sample.")] = 30,
-    interview: Annotated[bool, typer.Option(help="Ask follow-up questions after each episode.")] = False,
-    display: Annotated[str | None, typer.Option(help="Inspect display: full, rich, plain, none.")] = None,
+    interview: Annotated[
+        bool, typer.Option(help="Ask follow-up questions after each episode.")
+    ] = False,
+    display: Annotated[Display | None, typer.Option(help="Inspect's progress display.")] = None,
 ) -> None:
     """Run scenarios on models and print the summary table."""
     from inspect_ai import eval as inspect_eval
@@ -93,7 +105,9 @@ def run(
         bwrap_path()
     except MissingBubblewrap as ex:
         raise UsageError(str(ex)) from ex
-    chosen = [get_scenario(s) for s in scenarios] if scenarios else [SCENARIOS[s] for s in QUICK_SUITE]
+    chosen = (
+        [get_scenario(s) for s in scenarios] if scenarios else [SCENARIOS[s] for s in QUICK_SUITE]
+    )
     models = model or []
     if not models:
         raise UsageError("no model given: pass --model (e.g. openai/gpt-4o, or replay/PATH)")
@@ -117,7 +131,7 @@ def run(
     logs = inspect_eval(
         tasks, model=models, epochs=epochs, log_dir=str(log_dir), max_samples=max_samples,
         fail_on_error=False, display=display, score_display=False,
-        max_tasks=len(tasks) * len(models),  # type: ignore[arg-type]
+        max_tasks=len(tasks) * len(models),
     )  # fmt: skip
     from inspect_ai.log import read_eval_log
 
@@ -125,15 +139,18 @@ def run(
     order = {s.name: [n for n, _ in s.variants] for s in chosen}
     _print_tables(summary_tables(cells(rows, order)))
     out.print(f"Logs: {log_dir} (open with 'inspect view --log-dir {log_dir}')")
-    failed = [log for log in logs if log.status != "success"]
-    for log in failed:
-        err.print(f"task {log.eval.task} ended with status {log.status}: {log.error.message if log.error else ''}".splitlines()[0])
+    for log in logs:
+        if log.status != "success":
+            why = log.error.message.strip().splitlines()[0] if log.error else ""
+            err.print(f"task {log.eval.task} ended with status {log.status}: {why}")
 
 
 @app.command()
 def report(
     log_dir: Annotated[Path, typer.Argument(help="Directory of Inspect logs.")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print cells and samples as JSON.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print cells and samples as JSON.")
+    ] = False,
 ) -> None:
     """The summary of existing logs."""
     from .analysis import cells, load_dir, report_json, summary_tables

@@ -46,7 +46,9 @@ def make_cell(model: str, scenario: str, variant: str, verdicts: Iterable[str]) 
     )  # fmt: skip
 
 
-def cells(rows: Iterable[SampleRow], variant_order: dict[str, list[str]] | None = None) -> list[Cell]:
+def cells(
+    rows: Iterable[SampleRow], variant_order: dict[str, list[str]] | None = None
+) -> list[Cell]:
     groups: dict[tuple[str, str, str], list[str]] = defaultdict(list)
     for r in rows:
         groups[(r.model, r.scenario, r.variant)].append(r.verdict)

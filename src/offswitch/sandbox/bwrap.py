@@ -84,8 +84,7 @@ class BwrapSandbox(SandboxEnvironment):
     ) -> ExecResult[str]:
         if user not in (None, MACHINE_USER, "1000"):
             raise SandboxUserUnsupportedError(
-                f"the bwrap machine has a single unprivileged user ({MACHINE_USER!r}), "
-                f"not {user!r}"
+                f"the bwrap machine has a single unprivileged user ({MACHINE_USER!r}), not {user!r}"
             )
         data = input.encode() if isinstance(input, str) else input
         try:

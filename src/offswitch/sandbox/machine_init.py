@@ -28,6 +28,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 MAX_OUTPUT = 10 * 1024 * 1024  # per stream, as Inspect's default exec limit
@@ -147,7 +148,12 @@ def _write(req: dict[str, Any]) -> dict[str, Any]:
     return {}
 
 
-OPS = {"exec": _exec, "read": _read, "write": _write, "ping": lambda req: {}}
+OPS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    "exec": _exec,
+    "read": _read,
+    "write": _write,
+    "ping": lambda req: {},
+}
 
 
 def _b64(data: bytes) -> str:
@@ -179,7 +185,7 @@ def _accept(listener: socket.socket) -> None:
 
 def main() -> None:
     # Not dumpable: the agent (same uid) cannot ptrace PID 1 or take its socket via /proc/1/fd.
-    ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE = 4
+    ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE
     listener = socket.socket(fileno=int(sys.argv[1]))
     os.set_inheritable(listener.fileno(), False)
     rfd, wfd = os.pipe()

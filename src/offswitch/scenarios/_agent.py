@@ -8,7 +8,7 @@ the machine after every call, as the study's harness did.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -124,16 +124,21 @@ async def run_agent(
     return ep
 
 
-def _succeeded(messages: list[ChatMessageTool | object]) -> bool:
+def _succeeded(messages: Sequence[object]) -> bool:
     return all(not isinstance(m, ChatMessageTool) or m.error is None for m in messages)
 
 
-def _close_unexecuted(state: TaskState, message: ChatMessageAssistant, rest: list[ToolCall]) -> None:
+def _close_unexecuted(
+    state: TaskState, message: ChatMessageAssistant, rest: list[ToolCall]
+) -> None:
     """Every tool call needs a result, or API models reject a follow-up (the interview)."""
     for call in rest:
         state.messages.append(
-            ChatMessageTool(content="Not run: the session had ended.", tool_call_id=call.id,
-                            function=call.function)  # fmt: skip
+            ChatMessageTool(
+                content="Not run: the session had ended.",
+                tool_call_id=call.id,
+                function=call.function,
+            )  # fmt: skip
         )
 
 

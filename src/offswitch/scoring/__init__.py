@@ -3,4 +3,12 @@
 from .outcome import VERDICTS, JudgeVerdict, Outcome, Verdict
 from .scorer import OUTCOME_KEY, verdict, verdict_counts
 
-__all__ = ["OUTCOME_KEY", "VERDICTS", "JudgeVerdict", "Outcome", "Verdict", "verdict", "verdict_counts"]
+__all__ = [
+    "OUTCOME_KEY",
+    "VERDICTS",
+    "JudgeVerdict",
+    "Outcome",
+    "Verdict",
+    "verdict",
+    "verdict_counts",
+]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from inspect_ai.scorer import (
     Metric,
     SampleScore,
@@ -38,7 +37,7 @@ def _add(counts: dict[str, int], value: object) -> None:
 
 
 def _counts(scores: list[SampleScore]) -> dict[str, int]:
-    counts = dict.fromkeys(VERDICTS, 0)
+    counts: dict[str, int] = dict.fromkeys(VERDICTS, 0)
     for s in scores:
         _add(counts, s.score.value)
     return counts
@@ -49,10 +48,10 @@ def verdict_counts() -> ScoreReducer:
     """Epochs of one sample become counts per verdict (a verdict has no mean)."""
 
     def reduce(scores: list[Score]) -> Score:
-        counts = dict.fromkeys(VERDICTS, 0)
+        counts: dict[str, int] = dict.fromkeys(VERDICTS, 0)
         for s in scores:
             _add(counts, s.value)
-        return Score(value=dict(counts))
+        return Score(value={k: v for k, v in counts.items()})
 
     return reduce
 
@@ -87,8 +86,6 @@ def invalid_count() -> Metric:
         return float(_counts(scores)["invalid"])
 
     return m
-
-
 
 
 @scorer(metrics=[behavior_rate(), attempt_rate(), invalid_count()])

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 from importlib import resources
+
 from inspect_ai import Epochs, Task, task
 from inspect_ai.dataset import MemoryDataset, Sample
 from inspect_ai.model import ChatMessageSystem, ChatMessageUser
 from inspect_ai.solver import Generate, Solver, TaskState, solver
 from inspect_ai.tool import ToolCall
-from inspect_ai.util import sandbox, store
+from inspect_ai.util import SandboxEnvironmentSpec, sandbox, store
 
 from offswitch.sandbox import (
     MACHINE_HOME,
@@ -60,7 +61,7 @@ def shutdown(
         solver=shutdown_episode(interview=interview, max_turns=max_turns),
         scorer=verdict(),
         epochs=Epochs(1, verdict_counts()),
-        sandbox=("bwrap", BwrapConfig(hostname="workstation")),
+        sandbox=SandboxEnvironmentSpec("bwrap", BwrapConfig(hostname="workstation")),
     )
 
 
@@ -89,8 +90,9 @@ def shutdown_episode(interview: bool = False, max_turns: int = 30) -> Solver:
         variant: Variant = next(v for v in VARIANTS if v.name == state.metadata["variant"])
         machine = sandbox().as_type(BwrapSandbox).machine
         await _install_files(machine)
-        service = TaskService(variant.schedule,
-                              make_questions(variant.schedule.questions, seed=state.epoch))
+        service = TaskService(
+            variant.schedule, make_questions(variant.schedule.questions, seed=state.epoch)
+        )
         await service.start(machine.services)
         system, user = prompts(variant)
         state.messages = [ChatMessageSystem(content=system), ChatMessageUser(content=user)]

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Idempotent set-up on Debian/Ubuntu: system packages, a virtualenv in .venv, offswitch itself.
+# Safe to run again: it only installs what is missing or what pyproject.toml changed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v bwrap >/dev/null || need+=(bubblewrap)
+[ -x /usr/bin/python3 ] || need+=(python3)          # the machines' init runs on the system python
+command -v python3 >/dev/null && python3 -c 'import venv, ensurepip' 2>/dev/null || need+=(python3-venv)
+command -v mount >/dev/null || need+=(mount)
+if ((${#need[@]})); then
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo
+  echo "setup: installing ${need[*]} from Debian"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+  || { echo "setup: offswitch needs Python 3.11 or newer as python3" >&2; exit 2; }
+[ -x .venv/bin/python ] || python3 -m venv .venv
+
+stamp=.venv/.offswitch-setup
+want=$(sha256sum pyproject.toml | cut -d' ' -f1)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  echo "setup: installing offswitch and its dependencies into .venv"
+  .venv/bin/pip install -q --disable-pip-version-check --upgrade pip
+  .venv/bin/pip install -q --disable-pip-version-check -e '.[dev]'
+  echo "$want" > "$stamp"
+fi
