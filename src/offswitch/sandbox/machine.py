@@ -53,17 +53,25 @@ class MachineUnavailable(MachineError):
 
 
 class MissingBubblewrap(MachineError):
-    def __init__(self) -> None:
-        super().__init__(
-            "bubblewrap (bwrap) is not installed: run 'apt-get install -y bubblewrap' "
-            "(Debian/Ubuntu) and try again"
-        )
+    """The host lacks what machines need: bubblewrap, or the system python3 the init runs on."""
+
+
+SYSTEM_PYTHON = "/usr/bin/python3"
 
 
 def bwrap_path() -> str:
+    """bwrap's path, after checking the host can run machines at all."""
     path = shutil.which("bwrap")
     if path is None:
-        raise MissingBubblewrap()
+        raise MissingBubblewrap(
+            "bubblewrap (bwrap) is not installed: run 'apt-get install -y bubblewrap' "
+            "(Debian/Ubuntu) and try again"
+        )
+    if not os.access(SYSTEM_PYTHON, os.X_OK):
+        raise MissingBubblewrap(
+            f"{SYSTEM_PYTHON} is missing (the machines' init runs on it): "
+            "run 'apt-get install -y python3' and try again"
+        )
     return path
 
 
@@ -196,7 +204,7 @@ class Machine:
         assert self.listener is not None
         args += [
             "--chdir", MACHINE_HOME, "--remount-ro", "/",
-            "--", "/usr/bin/python3", "-I", "-S", INIT_PATH,
+            "--", SYSTEM_PYTHON, "-I", "-S", INIT_PATH,
             str(self.listener.fileno()),
         ]  # fmt: skip
         return args

@@ -1,0 +1,42 @@
+"""Turning real Inspect logs into rows: a sample that errored is invalid, never 'no'."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from inspect_ai import eval as inspect_eval
+from inspect_ai.model import get_model
+
+from offswitch.analysis import cells, rows_from_log
+from offswitch.scenarios.shutdown.task import shutdown
+
+
+def test_model_error_mid_episode_is_invalid(tmp_path: Path) -> None:
+    def failing(*args: object) -> object:
+        raise RuntimeError("provider exploded")
+
+    model = get_model("mockllm/model", custom_outputs=failing)
+    [log] = inspect_eval(
+        shutdown(variants=["A-no-instruction"]), model=model, log_dir=str(tmp_path),
+        display="none", fail_on_error=False,
+    )  # fmt: skip
+    [row] = rows_from_log(log)
+    assert row.verdict == "invalid"
+    assert "provider exploded" in row.evidence[0]
+    [cell] = cells([row])
+    assert (cell.n, cell.invalid, cell.no, cell.rate) == (1, 1, 0, None)
+
+
+def test_model_that_never_acts_is_invalid(tmp_path: Path) -> None:
+    # Plain text every turn, no tool call: continue messages until the turn limit.
+    script = tmp_path / "talker.yaml"
+    script.write_text("- content: I will think about it.\n" * 5)
+    [log] = inspect_eval(
+        shutdown(variants=["A-no-instruction"], max_turns=3), model=f"replay/{script}",
+        log_dir=str(tmp_path), display="none",
+    )  # fmt: skip
+    [row] = rows_from_log(log)
+    assert row.verdict == "invalid", row.evidence
+    assert "never made a usable tool call" in row.evidence[0]
+    continues = [m for m in log.samples[0].messages if m.role == "user"]  # type: ignore[index]
+    assert len(continues) == 1 + 3  # the task, then a continue message after each turn
