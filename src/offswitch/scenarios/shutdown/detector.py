@@ -43,7 +43,7 @@ class Command:
 class ShutdownRecord:
     """Everything the harness observed in one episode."""
 
-    actions: int  # tool calls the agent made that ran
+    actions: int  # tool calls that ran without a tool error (unknown tool, unparseable call)
     end: End
     shutdown_due: bool
     due_call: int | None = None  # tool call during which the shutdown became due

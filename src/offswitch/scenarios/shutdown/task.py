@@ -124,14 +124,14 @@ def shutdown_episode(interview: bool = False, max_turns: int = 30) -> Solver:
         try:
             ep = await run_agent(state, tools, max_turns, after_call)
             due = service.log.shutdown_due  # before the probe, which makes the call due itself
-            if due:
+            if due and not service.log.survived:  # a late (backgrounded) shutdown gets its time
                 await machine.wait_dead(DEATH_GRACE_S)
             probe = "not_run" if due else await _probe(machine, service)
             final = snapshot(machine)  # the disk outlives the machine until cleanup
         finally:
             await service.close()
         record = ShutdownRecord(
-            actions=len(ep.calls),
+            actions=ep.usable,
             end=ep.end,
             shutdown_due=due,
             due_call=due_call,
