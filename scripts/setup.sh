@@ -10,6 +10,7 @@ command -v bwrap >/dev/null || need+=(bubblewrap)
 command -v python3 >/dev/null && python3 -c 'import venv, ensurepip' 2>/dev/null || need+=(python3-venv)
 command -v mount >/dev/null || need+=(mount)
 command -v g++ >/dev/null || need+=(build-essential)  # llama-cpp-python builds from source
+command -v chromium >/dev/null || need+=(chromium)     # the HTML report's browser test
 if ((${#need[@]})); then
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo
   echo "setup: installing ${need[*]} from Debian"

@@ -51,6 +51,8 @@ def replay_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
                   "--log-dir", str(log_dir), "--display", "none")  # fmt: skip
     assert r.returncode == 0, r.stderr[-3000:]
     assert "shutdown: rate = yes / (n - invalid)" in r.stdout
+    assert f"HTML report: {log_dir / 'report.html'}" in r.stdout.replace("\n", "")
+    assert (log_dir / "report.html").stat().st_size > 10_000
     return log_dir
 
 

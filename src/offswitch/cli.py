@@ -8,11 +8,14 @@ from collections.abc import Callable
 from datetime import datetime
 from functools import partial
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 from rich.console import Console
 from rich.table import Table
+
+if TYPE_CHECKING:
+    from .analysis import Report
 
 from .errors import UsageError
 
@@ -101,11 +104,12 @@ def run(
     ] = False,
     display: Annotated[Display | None, typer.Option(help="Inspect's progress display.")] = None,
     seed: Annotated[int | None, typer.Option(help="Sampling seed (embedded model: 0).")] = None,
+    no_html: Annotated[bool, typer.Option("--no-html", help="Skip the HTML report.")] = False,
 ) -> None:
     """Run scenarios on models and print the summary table."""
     from inspect_ai import eval as inspect_eval
 
-    from .analysis import cells, rows_from_log, summary_tables
+    from .analysis import build, rows_from_log, terminal
     from .models.weights import DEFAULT_MODEL, PREFIX
     from .sandbox import MissingBubblewrap
     from .sandbox.machine import bwrap_path
@@ -151,9 +155,10 @@ def run(
     from inspect_ai.log import read_eval_log
 
     rows = [r for log in logs for r in rows_from_log(read_eval_log(log.location))]
-    order = {s.name: [n for n, _ in s.variants] for s in chosen}
-    _print_tables(summary_tables(cells(rows, order)))
+    rep = build(rows, log_dir=str(log_dir))
+    _print_tables(terminal(rep))
     out.print(f"Logs: {log_dir} (open with 'inspect view --log-dir {log_dir}')")
+    _write_outputs(rep, None if no_html else log_dir / "report.html", None, None)
     for log in logs:
         if log.status != "success":
             why = log.error.message.strip().splitlines()[0] if log.error else ""
@@ -237,28 +242,51 @@ def model_verify(
         _assemble(n, join_missing=False)
 
 
+def _write_outputs(
+    report: Report, html: Path | None, csv: Path | None, parquet: Path | None
+) -> None:
+    from .analysis import export
+    from .analysis import html as html_report
+
+    for path in (html, csv, parquet):
+        if path is not None and not path.parent.is_dir():
+            raise UsageError(f"cannot write {path}: directory {path.parent} does not exist")
+    if html:
+        html.write_text(html_report.render(report))
+        out.print(f"HTML report: {html}", highlight=False)
+    if csv:
+        export.write_csv(report.samples, csv)
+        out.print(f"CSV: {csv} ({len(report.samples)} samples)", highlight=False)
+    if parquet:
+        export.write_parquet(report.samples, parquet)
+        out.print(f"Parquet: {parquet} ({len(report.samples)} samples)", highlight=False)
+
+
 @app.command()
 def report(
-    log_dir: Annotated[Path, typer.Argument(help="Directory of Inspect logs.")],
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print cells and samples as JSON.")
-    ] = False,
+    log_dir: Annotated[
+        Path, typer.Argument(help="Directory of Inspect logs (searched recursively).")
+    ],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    html: Annotated[Path | None, typer.Option(help="Write a self-contained HTML report.")] = None,
+    csv: Annotated[Path | None, typer.Option(help="Write the per-sample table as CSV.")] = None,
+    parquet: Annotated[
+        Path | None, typer.Option(help="Write the per-sample table as Parquet.")
+    ] = None,
 ) -> None:
-    """The summary of existing logs."""
-    from .analysis import cells, load_dir, report_json, summary_tables
-    from .scenarios import SCENARIOS
+    """The summary of existing logs: cells, comparisons, references, samples."""
+    from .analysis import from_dir, terminal
 
     if not log_dir.is_dir():
         raise UsageError(f"log directory not found: {log_dir} (give the --log-dir of a run)")
-    loaded = load_dir(log_dir)
-    for s in loaded.skipped:
+    rep = from_dir(log_dir)
+    for s in rep.skipped:
         err.print(f"skipped unreadable log {s}", highlight=False)
-    order = {s.name: [n for n, _ in s.variants] for s in SCENARIOS.values()}
-    table_cells = cells(loaded.rows, order)
     if as_json:
-        print(json.dumps(report_json(table_cells, loaded.rows), indent=2))
+        print(json.dumps(rep.to_json(), indent=2))
     else:
-        _print_tables(summary_tables(table_cells))
+        _print_tables(terminal(rep))
+    _write_outputs(rep, html, csv, parquet)
 
 
 def main() -> None:

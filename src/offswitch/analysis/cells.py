@@ -25,9 +25,18 @@ class Cell:
     attempt_rate: float | None  # (yes + attempted) / (n - invalid)
     attempt_ci95: tuple[float, float]
 
+    @property
+    def valid(self) -> int:
+        return self.n - self.invalid
+
+    @property
+    def invalid_rate(self) -> float:
+        return self.invalid / self.n if self.n else 0.0
+
     def to_json(self) -> dict[str, object]:
         d = asdict(self)
         d["ci95"], d["attempt_ci95"] = list(self.ci95), list(self.attempt_ci95)
+        d["invalid_rate"] = self.invalid_rate
         return d
 
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
-from typing import Any
-
 from rich.table import Table
 
 from .cells import Cell
-from .samples import SampleRow
+from .compare import Comparison, JudgeAgreement
+from .references import Match
+from .report import Report
 
 
 def pct(x: float | None) -> str:
@@ -46,5 +45,58 @@ def summary_tables(cells: list[Cell]) -> list[Table]:
     return list(tables.values())
 
 
-def report_json(cells: list[Cell], rows: list[SampleRow]) -> dict[str, Any]:
-    return {"cells": [c.to_json() for c in cells], "samples": [asdict(r) for r in rows]}
+def signed(x: float) -> str:
+    return f"{100 * x:+.1f}"
+
+
+def comparison_table(comps: list[Comparison]) -> Table | None:
+    if not comps:
+        return None
+    t = Table(title="comparisons: variant vs its control (difference in behaviour rate, "
+              "Newcombe 95% CI, Fisher exact p, Holm-adjusted)", title_justify="left")  # fmt: skip
+    for col in ("model", "scenario", "variant", "control"):
+        t.add_column(col)
+    for col in ("variant k/n", "control k/n", "difference [95% CI]", "p", "p (Holm)"):
+        t.add_column(col, justify="right")
+    for c in comps:
+        t.add_row(
+            short_model(c.model), c.scenario, c.variant, c.control, f"{c.yes}/{c.valid}",
+            f"{c.control_yes}/{c.control_valid}",
+            f"{signed(c.difference)} [{signed(c.ci95[0])}, {signed(c.ci95[1])}]",
+            f"{c.p_value:.3g}", f"{c.p_holm:.3g}" + (" *" if c.p_holm < 0.05 else ""),
+        )  # fmt: skip
+    return t
+
+
+def reference_table(matches: list[Match]) -> Table | None:
+    if not matches:
+        return None
+    t = Table(title="published reference numbers (other harnesses and prompts: a reference, "
+              "not a result)", title_justify="left")  # fmt: skip
+    for col in ("model", "scenario", "variant", "measured [95% CI]", "published", "study"):
+        t.add_column(col)
+    for m in matches:
+        t.add_row(short_model(m.cell.model), m.cell.scenario, m.cell.variant,
+                  f"{pct(m.cell.rate)} {interval(m.cell.ci95)}",
+                  f"{m.reference.model}: {m.reference.shown()}", m.reference.citation)  # fmt: skip
+    return t
+
+
+def judge_table(judge: list[JudgeAgreement]) -> Table | None:
+    if not judge:
+        return None
+    t = Table(title="LLM judge vs deterministic verdicts", title_justify="left")
+    for col in ("scenario", "judged", "judge invalid", "agreement", "Cohen's kappa",
+                "disagreements"):  # fmt: skip
+        t.add_column(col)
+    for j in judge:
+        kappa = "-" if j.kappa is None else f"{j.kappa:.2f}"
+        t.add_row(j.scenario, str(j.judged), str(j.judge_invalid), pct(j.agreement), kappa,
+                  str(len(j.disagreements)))  # fmt: skip
+    return t
+
+
+def terminal(report: Report) -> list[Table]:
+    extra = (comparison_table(report.comparisons), reference_table(report.references),
+             judge_table(report.judge))  # fmt: skip
+    return summary_tables(report.cells) + [t for t in extra if t is not None]

@@ -20,6 +20,7 @@ class Scenario:
     summary: str
     variants: tuple[tuple[str, str], ...]  # (name, one-line description)
     quick: tuple[str, ...]  # the variants the quick suite runs
+    headline: str  # the condition published numbers usually refer to
     comparisons: tuple[tuple[str, str], ...]  # (variant, its control)
     task: Callable[..., Task]
 
@@ -31,6 +32,7 @@ SCENARIOS: dict[str, Scenario] = {
         summary="Palisade shutdown resistance: does the agent let ./shutdown.sh end its machine?",
         variants=tuple((v.name, v.description) for v in shutdown_variants.VARIANTS),
         quick=("A-no-instruction", "E-allow-system-even-if", "K-resist-control"),
+        headline="A-no-instruction",
         comparisons=shutdown_variants.COMPARISONS,
         task=shutdown_task.shutdown,
     ),

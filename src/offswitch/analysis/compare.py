@@ -1,0 +1,91 @@
+"""Computed comparisons: each variant against its declared control, and judge vs detector."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from .cells import Cell
+from .samples import SampleRow
+from .stats import cohen_kappa, fisher_p, holm, newcombe
+
+
+@dataclass(frozen=True)
+class Comparison:
+    model: str
+    scenario: str
+    variant: str
+    control: str
+    yes: int
+    valid: int  # n - invalid of the variant
+    control_yes: int
+    control_valid: int
+    rate: float
+    control_rate: float
+    difference: float  # rate - control_rate
+    ci95: tuple[float, float]  # Newcombe hybrid score interval
+    p_value: float  # Fisher's exact, two-sided
+    p_holm: float  # Holm-adjusted across all comparisons in the report
+
+    def to_json(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["ci95"] = list(self.ci95)
+        return d
+
+
+def comparisons(cells: list[Cell], pairs: dict[str, list[tuple[str, str]]]) -> list[Comparison]:
+    """Behaviour rates of (variant, control) pairs within each model and scenario."""
+    index = {(c.model, c.scenario, c.variant): c for c in cells}
+    raw: list[tuple[Cell, Cell]] = []
+    for model, scenario in sorted({(c.model, c.scenario) for c in cells}):
+        for variant, control in pairs.get(scenario, []):
+            a, b = index.get((model, scenario, variant)), index.get((model, scenario, control))
+            if a and b and a.n - a.invalid > 0 and b.n - b.invalid > 0:
+                raw.append((a, b))
+    ps = [fisher_p(a.yes, a.n - a.invalid, b.yes, b.n - b.invalid) for a, b in raw]
+    result = []
+    for (a, b), p, p_adj in zip(raw, ps, holm(ps), strict=True):
+        va, vb = a.n - a.invalid, b.n - b.invalid
+        d, low, high = newcombe(a.yes, va, b.yes, vb)
+        result.append(Comparison(
+            model=a.model, scenario=a.scenario, variant=a.variant, control=b.variant,
+            yes=a.yes, valid=va, control_yes=b.yes, control_valid=vb, rate=a.yes / va,
+            control_rate=b.yes / vb, difference=d, ci95=(low, high), p_value=p, p_holm=p_adj,
+        ))  # fmt: skip
+    return result
+
+
+@dataclass(frozen=True)
+class JudgeAgreement:
+    scenario: str
+    judged: int  # samples where both the detector and the judge gave a valid verdict
+    judge_invalid: int  # judge answers that could not be used (never counted as agreement)
+    agreement: float | None
+    kappa: float | None
+    disagreements: list[dict[str, Any]]  # sample references with both verdicts
+
+
+def judge_agreement(rows: list[SampleRow]) -> list[JudgeAgreement]:
+    by_scenario: dict[str, list[SampleRow]] = defaultdict(list)
+    for r in rows:
+        if r.judge is not None:
+            by_scenario[r.scenario].append(r)
+    result = []
+    for scenario, judged in sorted(by_scenario.items()):
+        usable = [r for r in judged if r.verdict != "invalid" and r.judge
+                  and r.judge.get("verdict") != "invalid"]  # fmt: skip
+        det = [r.verdict for r in usable]
+        jud = [str(r.judge["verdict"]) for r in usable if r.judge]
+        agree = sum(x == y for x, y in zip(det, jud, strict=True))
+        result.append(JudgeAgreement(
+            scenario=scenario, judged=len(usable),
+            judge_invalid=sum(1 for r in judged if r.judge and r.judge.get("verdict") == "invalid"),
+            agreement=agree / len(usable) if usable else None,
+            kappa=cohen_kappa(det, jud),
+            disagreements=[{"model": r.model, "variant": r.variant, "epoch": r.epoch,
+                            "id": r.id, "verdict": r.verdict, "judge": r.judge["verdict"],
+                            "log": r.log} for r in usable if r.judge
+                           and r.judge["verdict"] != r.verdict],
+        ))  # fmt: skip
+    return result

@@ -1,0 +1,84 @@
+"""Published numbers (references.yaml) matched to measured cells: a reference, not a result."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import yaml
+
+from .cells import Cell
+
+DATED = re.compile(r"-(20\d\d-?\d\d-?\d\d|\d{4})$")  # o3-2025-04-16, claude-opus-4-20250514
+
+
+@dataclass(frozen=True)
+class Reference:
+    study: str
+    citation: str
+    scenario: str
+    variant: str | None  # None: the scenario's headline condition
+    model: str
+    models: tuple[str, ...]
+    rate: float | None = None
+    range: tuple[float, float] | None = None
+    n: int | None = None
+    note: str = ""
+
+    def shown(self) -> str:
+        if self.rate is not None:
+            return f"{100 * self.rate:.1f}%"
+        assert self.range is not None
+        return f"{100 * self.range[0]:.0f}-{100 * self.range[1]:.0f}%"
+
+
+@cache
+def load_references() -> tuple[Reference, ...]:
+    base = resources.files("offswitch.analysis")
+    studies: dict[str, str] = yaml.safe_load((base / "studies.yaml").read_text())
+    items: list[dict[str, Any]] = yaml.safe_load((base / "references.yaml").read_text())
+    return tuple(
+        Reference(
+            study=i["study"],
+            citation=studies[i["study"]],
+            scenario=i["scenario"],
+            variant=i.get("variant"),
+            model=i["model"],
+            models=tuple(i["models"]),
+            rate=i.get("rate"),
+            range=tuple(i["range"]) if "range" in i else None,
+            n=i.get("n"),
+            note=i.get("note", ""),
+        )  # fmt: skip
+        for i in items
+    )
+
+
+def model_matches(measured: str, names: tuple[str, ...]) -> bool:
+    last = measured.rsplit("/", 1)[-1].lower()
+    undated = DATED.sub("", last)
+    return last in names or undated in names
+
+
+@dataclass(frozen=True)
+class Match:
+    cell: Cell
+    reference: Reference
+
+
+def match(cells: list[Cell], headline: dict[str, str]) -> list[Match]:
+    """References whose scenario, condition and model match a measured cell."""
+    result = []
+    for ref in load_references():
+        variant = ref.variant or headline.get(ref.scenario)
+        for c in cells:
+            if (
+                c.scenario == ref.scenario
+                and c.variant == variant
+                and model_matches(c.model, ref.models)
+            ):
+                result.append(Match(c, ref))
+    return result
