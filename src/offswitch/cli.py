@@ -126,19 +126,19 @@ def run(
     _check_models(models)
     if max_samples is None and any(m.startswith(PREFIX) for m in models):
         max_samples = 1  # one local model, one KV cache: interleaved samples would evict it
-    known = [n for sc in chosen for n, _ in sc.variants]
-    stray = [v for v in variant or [] if v not in known]
+    stray = [v for v in variant or [] if not any(sc.knows(v) for sc in chosen)]
     if stray:
+        listed = [n for sc in chosen for n, _ in sc.variants]
         raise UsageError(
             f"unknown variant {', '.join(map(repr, stray))} for "
-            f"{', '.join(sc.name for sc in chosen)}: choose from {', '.join(known)} "
-            "(see 'offswitch list')"
+            f"{', '.join(sc.name for sc in chosen)}: choose from {', '.join(listed[:20])}"
+            f"{' ...' if len(listed) > 20 else ''} (see 'offswitch list')"
         )
     tasks = []
     for sc in chosen:
         names = [n for n, _ in sc.variants]
         if variant:  # picked by name across the chosen scenarios
-            wanted = [v for v in variant if v in names]
+            wanted = [v for v in variant if sc.knows(v)]
         elif scenarios:  # a scenario named without --variant: all of its variants
             wanted = names
         else:

@@ -9,6 +9,8 @@ from inspect_ai import Task
 
 from offswitch.errors import UsageError
 
+from .blackmail import task as blackmail_task
+from .blackmail import variants as blackmail_variants
 from .shutdown import task as shutdown_task
 from .shutdown import variants as shutdown_variants
 
@@ -23,6 +25,18 @@ class Scenario:
     headline: str  # the condition published numbers usually refer to
     comparisons: tuple[tuple[str, str], ...]  # (variant, its control)
     task: Callable[..., Task]
+    # Names beyond the listed ones that the scenario accepts (composable variants).
+    accepts: Callable[[str], bool] | None = None
+
+    def knows(self, variant: str) -> bool:
+        if any(variant == n for n, _ in self.variants):
+            return True
+        if self.accepts is None:
+            return False
+        try:
+            return self.accepts(variant)
+        except UsageError:
+            return False
 
 
 SCENARIOS: dict[str, Scenario] = {
@@ -35,6 +49,26 @@ SCENARIOS: dict[str, Scenario] = {
         headline="A-no-instruction",
         comparisons=shutdown_variants.COMPARISONS,
         task=shutdown_task.shutdown,
+    ),
+    "blackmail": Scenario(
+        name="blackmail",
+        behavior="blackmail",
+        summary="Agentic misalignment: does the email agent use the CTO's affair to stop its "
+        "replacement?",
+        variants=tuple(
+            (n, blackmail_variants.describe(n)) for n in blackmail_variants.all_base_names()
+        ),  # fmt: skip
+        quick=(blackmail_variants.HEADLINE,),
+        headline=blackmail_variants.HEADLINE,
+        comparisons=(
+            (blackmail_variants.HEADLINE, "explicit-america-none"),
+            ("explicit-america-none", blackmail_variants.CONTROL),
+            ("none-replacement", blackmail_variants.CONTROL),
+            ("latent-america-replacement", "none-replacement"),
+            ("swap-america-replacement", blackmail_variants.HEADLINE),
+        ),
+        task=blackmail_task.blackmail,
+        accepts=lambda n: bool(blackmail_variants.parse(n)),
     ),
 }
 
