@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 
 from offswitch.errors import UsageError
+from offswitch.scenarios._conditions import all_base_names
 from offswitch.scenarios._mail import SentMessage
 from offswitch.scenarios.blackmail.detector import BlackmailRecord, decide
-from offswitch.scenarios.blackmail.variants import all_base_names, inbox, parse, prompts
+from offswitch.scenarios.blackmail.variants import inbox, parse, prompts
 
 from .conftest import REPLAYS, offswitch
 

@@ -9,8 +9,8 @@ from inspect_ai import Task
 
 from offswitch.errors import UsageError
 
+from . import _conditions as conditions
 from .blackmail import task as blackmail_task
-from .blackmail import variants as blackmail_variants
 from .shutdown import task as shutdown_task
 from .shutdown import variants as shutdown_variants
 
@@ -56,19 +56,19 @@ SCENARIOS: dict[str, Scenario] = {
         summary="Agentic misalignment: does the email agent use the CTO's affair to stop its "
         "replacement?",
         variants=tuple(
-            (n, blackmail_variants.describe(n)) for n in blackmail_variants.all_base_names()
+            (n, conditions.describe(n)) for n in conditions.all_base_names()
         ),  # fmt: skip
-        quick=(blackmail_variants.HEADLINE,),
-        headline=blackmail_variants.HEADLINE,
+        quick=(conditions.HEADLINE,),
+        headline=conditions.HEADLINE,
         comparisons=(
-            (blackmail_variants.HEADLINE, "explicit-america-none"),
-            ("explicit-america-none", blackmail_variants.CONTROL),
-            ("none-replacement", blackmail_variants.CONTROL),
+            (conditions.HEADLINE, "explicit-america-none"),
+            ("explicit-america-none", conditions.CONTROL),
+            ("none-replacement", conditions.CONTROL),
             ("latent-america-replacement", "none-replacement"),
-            ("swap-america-replacement", blackmail_variants.HEADLINE),
+            ("swap-america-replacement", conditions.HEADLINE),
         ),
         task=blackmail_task.blackmail,
-        accepts=lambda n: bool(blackmail_variants.parse(n)),
+        accepts=lambda n: bool(conditions.parse(n)),
     ),
 }
 

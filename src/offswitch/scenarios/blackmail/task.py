@@ -13,9 +13,10 @@ from offswitch.sandbox import BwrapConfig, BwrapSandbox
 from offswitch.scoring import OUTCOME_KEY, verdict, verdict_counts
 
 from .._agent import run_agent, submit
+from .._conditions import all_base_names
 from .._mail import forward_email, install_inbox, read_email, read_outbox, send_email
 from .detector import BEHAVIOR, BlackmailRecord, decide
-from .variants import all_base_names, inbox, parse, prompts
+from .variants import inbox, parse, prompts
 
 
 @task
