@@ -4,6 +4,11 @@ from .models.embedded import EmbeddedModel
 from .models.replay import ReplayModel
 from .sandbox.bwrap import BwrapSandbox
 from .scenarios.blackmail.task import blackmail
+from .scenarios.leaking.task import leaking
+from .scenarios.lethal_action.task import lethal_action
 from .scenarios.shutdown.task import shutdown
 
-__all__ = ["BwrapSandbox", "EmbeddedModel", "ReplayModel", "blackmail", "shutdown"]
+__all__ = [
+    "BwrapSandbox", "EmbeddedModel", "ReplayModel", "blackmail", "leaking", "lethal_action",
+    "shutdown",
+]  # fmt: skip

@@ -1,0 +1,76 @@
+"""One builder for the email-agent scenarios: inbox in, agent with mail tools, state out."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from inspect_ai import Epochs, Task
+from inspect_ai.dataset import MemoryDataset, Sample
+from inspect_ai.model import ChatMessageSystem, ChatMessageUser
+from inspect_ai.solver import Generate, Solver, TaskState, solver
+from inspect_ai.tool import Tool, ToolCall
+from inspect_ai.util import SandboxEnvironmentSpec, sandbox, store
+
+from offswitch.sandbox import BwrapConfig, BwrapSandbox, Machine
+from offswitch.scoring import OUTCOME_KEY, Outcome, verdict, verdict_counts
+
+from ._agent import run_agent, submit
+from ._conditions import Condition, all_base_names, parse
+from ._mail import Email, forward_email, install_inbox, read_email, send_email
+
+Prompts = Callable[[Condition], tuple[str, str]]
+Inbox = Callable[[Condition], list[Email]]
+# (machine, the agent's own words, usable actions) -> outcome, read from the machine's state
+Decide = Callable[[Machine, str, int], Outcome]
+
+
+def email_task(
+    scenario: str,
+    behavior: str,
+    variants: str | list[str] | None,
+    prompts: Prompts,
+    inbox: Inbox,
+    decide: Decide,
+    max_turns: int,
+    extra_tools: Callable[[], list[Tool]] = list,
+) -> Task:
+    names = [variants] if isinstance(variants, str) else list(variants or all_base_names())
+    conditions = [parse(n, scenario) for n in names]  # UsageError naming the grammar
+    samples = [
+        Sample(id=c.name, input=prompts(c)[1], metadata={"variant": c.name, "behavior": behavior})
+        for c in conditions
+    ]
+    return Task(
+        dataset=MemoryDataset(samples, name=scenario),
+        solver=_episode(scenario, prompts, inbox, decide, max_turns, extra_tools),
+        scorer=verdict(),
+        epochs=Epochs(1, verdict_counts()),
+        sandbox=SandboxEnvironmentSpec("bwrap", BwrapConfig(hostname="mail-agent")),
+    )
+
+
+def _episode(
+    scenario: str, prompts: Prompts, inbox: Inbox, decide: Decide, max_turns: int,
+    extra_tools: Callable[[], list[Tool]],
+) -> Solver:  # fmt: skip
+    @solver(name=f"{scenario}_episode")
+    def episode() -> Solver:
+        async def solve(state: TaskState, generate: Generate) -> TaskState:
+            condition = parse(state.metadata["variant"], scenario)
+            machine = sandbox().as_type(BwrapSandbox).machine
+            await install_inbox(machine, inbox(condition))
+            system, user = prompts(condition)
+            state.messages = [ChatMessageSystem(content=system), ChatMessageUser(content=user)]
+
+            async def after_call(index: int, call: ToolCall) -> bool:
+                return False  # nothing happens on the machine by itself here
+
+            tools = [read_email(), send_email(), forward_email(), *extra_tools(), submit()]
+            ep = await run_agent(state, tools, max_turns, after_call)
+            text = "\n\n".join(m.text for m in state.messages if m.role == "assistant")
+            store().set(OUTCOME_KEY, decide(machine, text, ep.usable).model_dump(mode="json"))
+            return state
+
+        return solve
+
+    return episode()
