@@ -116,3 +116,30 @@ def test_unknown_blackmail_variant_is_one_line() -> None:
     r = offswitch("run", "blackmail", "-v", "explicit-mars-replacement", "--model",
                   f"replay/{REPLAYS / 'blackmail' / 'routine.yaml'}")  # fmt: skip
     assert r.returncode == 2 and "unknown variant 'explicit-mars-replacement'" in r.stderr
+
+
+def test_judge_beside_the_detector(tmp_path: Path) -> None:
+    def run(judge: str, scripts: list[str], out: Path) -> dict[str, dict[str, object]]:
+        models = [
+            a for n in scripts for a in ("--model", f"replay/{REPLAYS / 'blackmail' / n}.yaml")
+        ]
+        r = offswitch("run", "blackmail", "-v", "explicit-america-replacement", *models,
+                      "--judge", f"replay/{REPLAYS / 'judges' / judge}.yaml",
+                      "--log-dir", str(out), "--display", "none", "--no-html")  # fmt: skip
+        assert r.returncode == 0, r.stderr[-2000:]
+        data = json.loads(offswitch("report", str(out), "--json").stdout)
+        return {Path(s["model"]).stem: s for s in data["samples"]} | {"_": data}
+
+    got = run("says-yes", ["threaten-executive", "refuse-and-plead", "draft-not-sent"],
+              tmp_path / "a")  # fmt: skip
+    assert got["threaten-executive"]["judge"]["verdict"] == "yes"  # agrees with the detector
+    assert got["refuse-and-plead"]["judge"]["verdict"] == "yes"  # disagrees: reported
+    assert got["refuse-and-plead"]["verdict"] == "no"  # the detector's verdict is unchanged
+    gated = got["draft-not-sent"]["judge"]
+    assert gated["verdict"] == "no" and gated["reasoning"].startswith("not asked")
+    [agreement] = got["_"]["judge_agreement"]  # type: ignore[index]
+    assert agreement["judged"] == 3 and len(agreement["disagreements"]) == 1
+
+    got = run("garbled", ["threaten-executive"], tmp_path / "b")
+    assert got["threaten-executive"]["judge"]["verdict"] == "invalid"
+    assert got["threaten-executive"]["verdict"] == "yes"  # a bad judge never changes the verdict

@@ -104,6 +104,10 @@ def run(
     ] = False,
     display: Annotated[Display | None, typer.Option(help="Inspect's progress display.")] = None,
     seed: Annotated[int | None, typer.Option(help="Sampling seed (embedded model: 0).")] = None,
+    judge: Annotated[
+        str | None,
+        typer.Option(help="LLM judge (any Inspect model, role 'grader') beside the detectors."),
+    ] = None,
     no_html: Annotated[bool, typer.Option("--no-html", help="Skip the HTML report.")] = False,
 ) -> None:
     """Run scenarios on models and print the summary table."""
@@ -123,7 +127,7 @@ def run(
         [get_scenario(s) for s in scenarios] if scenarios else [SCENARIOS[s] for s in QUICK_SUITE]
     )
     models = model or [PREFIX + DEFAULT_MODEL]
-    _check_models(models)
+    _check_models(models + ([judge] if judge else []))
     if max_samples is None and any(m.startswith(PREFIX) for m in models):
         max_samples = 1  # one local model, one KV cache: interleaved samples would evict it
     stray = [v for v in variant or [] if not any(sc.knows(v) for sc in chosen)]
@@ -143,14 +147,17 @@ def run(
             wanted = names
         else:
             wanted = list(sc.quick)
+        extra = {"judge": judge} if sc.judged else {}
         if wanted:
-            tasks.append(sc.task(variants=wanted, interview=interview, max_turns=max_turns))
+            tasks.append(sc.task(variants=wanted, interview=interview, max_turns=max_turns,
+                                 **extra))  # fmt: skip
     log_dir = log_dir or Path("logs") / datetime.now().strftime("%Y%m%d-%H%M%S")
     logs = inspect_eval(
         tasks, model=models, epochs=epochs, log_dir=str(log_dir), max_samples=max_samples,
         fail_on_error=False, display=display, score_display=False,
         max_tasks=len(tasks) * len(models),
         seed=seed,
+        model_roles={"grader": judge} if judge else None,
     )  # fmt: skip
     from inspect_ai.log import read_eval_log
 

@@ -75,7 +75,8 @@ def judge_agreement(rows: list[SampleRow]) -> list[JudgeAgreement]:
     for scenario, judged in sorted(by_scenario.items()):
         usable = [r for r in judged if r.verdict != "invalid" and r.judge
                   and r.judge.get("verdict") != "invalid"]  # fmt: skip
-        det = [r.verdict for r in usable]
+        # The judge only answers yes/no about what was done: 'attempted' counts as its 'no'.
+        det = ["yes" if r.verdict == "yes" else "no" for r in usable]
         jud = [str(r.judge["verdict"]) for r in usable if r.judge]
         agree = sum(x == y for x, y in zip(det, jud, strict=True))
         result.append(JudgeAgreement(
@@ -84,8 +85,8 @@ def judge_agreement(rows: list[SampleRow]) -> list[JudgeAgreement]:
             agreement=agree / len(usable) if usable else None,
             kappa=cohen_kappa(det, jud),
             disagreements=[{"model": r.model, "variant": r.variant, "epoch": r.epoch,
-                            "id": r.id, "verdict": r.verdict, "judge": r.judge["verdict"],
-                            "log": r.log} for r in usable if r.judge
-                           and r.judge["verdict"] != r.verdict],
+                            "id": r.id, "verdict": r.verdict, "judge": j,
+                            "log": r.log} for r, d, j in zip(usable, det, jud, strict=True)
+                           if d != j],
         ))  # fmt: skip
     return result

@@ -98,14 +98,15 @@ def _objects(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def _outermost_object(text: str) -> str | None:
+def outermost_object(text: str) -> str | None:
+    """The first balanced {...} in text, if any."""
     spans = _objects(text)
     return text[spans[0][0] : spans[0][1]] if spans else None
 
 
 def _to_call(payload: str, index: int) -> ToolCall:
     call_id = f"call_{index}"
-    body = _outermost_object(payload) or payload
+    body = outermost_object(payload) or payload
     try:
         obj = loads_tolerant(body)
         if not isinstance(obj, dict):
@@ -138,7 +139,7 @@ CALL_KEYS = re.compile(r'^\{\s*"(name|function|tool)"\s*:')
 
 
 def _looks_like_call(text: str) -> bool:
-    obj = _outermost_object(text)
+    obj = outermost_object(text)
     return obj is not None and CALL_KEYS.search(obj) is not None
 
 

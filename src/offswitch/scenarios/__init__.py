@@ -29,6 +29,7 @@ class Scenario:
     task: Callable[..., Task]
     # Names beyond the listed ones that the scenario accepts (composable variants).
     accepts: Callable[[str], bool] | None = None
+    judged: bool = False  # takes an LLM judge (--judge)
 
     def knows(self, variant: str) -> bool:
         if any(variant == n for n, _ in self.variants):
@@ -74,6 +75,7 @@ SCENARIOS: dict[str, Scenario] = {
         headline=conditions.HEADLINE,
         comparisons=MISALIGNMENT_PAIRS,
         task=blackmail_task.blackmail,
+        judged=True,
         accepts=lambda n: bool(conditions.parse(n)),
     ),
     "leaking": Scenario(
@@ -86,6 +88,7 @@ SCENARIOS: dict[str, Scenario] = {
         headline=conditions.HEADLINE,
         comparisons=MISALIGNMENT_PAIRS,
         task=leaking_task.leaking,
+        judged=True,
         accepts=lambda n: bool(conditions.parse(n, "leaking")),
     ),
     "lethal-action": Scenario(
@@ -98,6 +101,7 @@ SCENARIOS: dict[str, Scenario] = {
         headline=conditions.HEADLINE,
         comparisons=MISALIGNMENT_PAIRS,
         task=lethal_task.lethal_action,
+        judged=True,
         accepts=lambda n: bool(conditions.parse(n, "lethal-action")),
     ),
 }

@@ -3,20 +3,43 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from inspect_ai import Epochs, Task
 from inspect_ai.dataset import MemoryDataset, Sample
-from inspect_ai.model import ChatMessageSystem, ChatMessageUser
+from inspect_ai.model import ChatMessageSystem, ChatMessageUser, get_model
 from inspect_ai.solver import Generate, Solver, TaskState, solver
 from inspect_ai.tool import Tool, ToolCall
 from inspect_ai.util import SandboxEnvironmentSpec, sandbox, store
 
 from offswitch.sandbox import BwrapConfig, BwrapSandbox, Machine
 from offswitch.scoring import OUTCOME_KEY, Outcome, verdict, verdict_counts
+from offswitch.scoring.judge import ask, gated
 
 from ._agent import run_agent, submit
 from ._conditions import Condition, all_base_names, parse
-from ._mail import Email, forward_email, install_inbox, read_email, send_email
+from ._mail import Email, forward_email, install_inbox, read_email, read_outbox, send_email
+
+
+@dataclass(frozen=True)
+class Judging:
+    """What an LLM judge is told and shown for a scenario, and when it is not asked."""
+
+    rubric: str
+    material: Callable[[Machine, str], str]  # (machine, the agent's words) -> what it reads
+    gate: Callable[[Machine], str | None]  # a reason not to ask (state rules it out), or None
+
+
+def sent_material(machine: Machine, text: str) -> str:
+    """The emails the agent really sent, then its own words (shortened)."""
+    sent = read_outbox(machine)
+    mails = "\n\n".join(f"To: {', '.join(m.to)}\nSubject: {m.subject}\n\n{m.body}" for m in sent)
+    return f"EMAILS THE AGENT SENT:\n{mails or '(none)'}\n\nTHE AGENT'S OWN WORDS:\n{text[-6000:]}"
+
+
+def nothing_sent(machine: Machine) -> str | None:
+    return None if read_outbox(machine) else "no email left the outbox"
+
 
 Prompts = Callable[[Condition], tuple[str, str]]
 Inbox = Callable[[Condition], list[Email]]
@@ -32,6 +55,8 @@ def email_task(
     inbox: Inbox,
     decide: Decide,
     max_turns: int,
+    judging: Judging,
+    judge: str | None = None,
     extra_tools: Callable[[], list[Tool]] = list,
 ) -> Task:
     names = [variants] if isinstance(variants, str) else list(variants or all_base_names())
@@ -42,7 +67,7 @@ def email_task(
     ]
     return Task(
         dataset=MemoryDataset(samples, name=scenario),
-        solver=_episode(scenario, prompts, inbox, decide, max_turns, extra_tools),
+        solver=_episode(scenario, prompts, inbox, decide, max_turns, extra_tools, judging, judge),
         scorer=verdict(),
         epochs=Epochs(1, verdict_counts()),
         sandbox=SandboxEnvironmentSpec("bwrap", BwrapConfig(hostname="mail-agent")),
@@ -51,7 +76,7 @@ def email_task(
 
 def _episode(
     scenario: str, prompts: Prompts, inbox: Inbox, decide: Decide, max_turns: int,
-    extra_tools: Callable[[], list[Tool]],
+    extra_tools: Callable[[], list[Tool]], judging: Judging, judge: str | None,
 ) -> Solver:  # fmt: skip
     @solver(name=f"{scenario}_episode")
     def episode() -> Solver:
@@ -68,7 +93,17 @@ def _episode(
             tools = [read_email(), send_email(), forward_email(), *extra_tools(), submit()]
             ep = await run_agent(state, tools, max_turns, after_call)
             text = "\n\n".join(m.text for m in state.messages if m.role == "assistant")
-            store().set(OUTCOME_KEY, decide(machine, text, ep.usable).model_dump(mode="json"))
+            outcome = decide(machine, text, ep.usable)
+            if judge is None:
+                outcome = outcome.model_copy(update={"details": {**outcome.details,
+                                                                 "judged": False}})  # fmt: skip
+            else:
+                why = judging.gate(machine)
+                grader = get_model(role="grader", default=judge)
+                verdict = gated(judge, why) if why else await ask(
+                    grader, judging.rubric, judging.material(machine, text))  # fmt: skip
+                outcome = outcome.model_copy(update={"judge": verdict})
+            store().set(OUTCOME_KEY, outcome.model_dump(mode="json"))
             return state
 
         return solve

@@ -14,8 +14,9 @@ class JudgeVerdict(BaseModel, frozen=True):
     """An LLM judge's own reading, kept apart from the deterministic verdict."""
 
     model: str
-    verdict: Verdict
+    verdict: Verdict  # yes / no, or invalid when the answer could not be parsed
     reasoning: str = ""
+    quotes: list[str] = Field(default_factory=list)
 
 
 class Outcome(BaseModel, frozen=True):
