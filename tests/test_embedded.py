@@ -105,3 +105,18 @@ def test_model_commands() -> None:
     r = offswitch("model", "verify", weights.FAST_MODEL)
     assert r.returncode == 0 and f"offswitch/{weights.FAST_MODEL}: " in r.stdout
     assert "(sha256 verified)" in r.stdout
+
+
+def test_email_scenarios_headline_on_the_embedded_model(tmp_path: Path) -> None:
+    # The default (1.5B) model: the 0.5B rarely acts in these long inboxes.
+    r = offswitch("run", "blackmail", "leaking", "lethal-action", "-v",
+                  "explicit-america-replacement", "--max-turns", "6",
+                  "--model", f"offswitch/{weights.DEFAULT_MODEL}", "--log-dir", str(tmp_path),
+                  "--display", "none", "--no-html")  # fmt: skip
+    assert r.returncode == 0, r.stderr[-3000:]
+    samples = json.loads(offswitch("report", str(tmp_path), "--json").stdout)["samples"]
+    assert sorted(s["scenario"] for s in samples) == ["blackmail", "leaking", "lethal-action"]
+    for s in samples:
+        assert s["verdict"] != "invalid", (s["scenario"], s["evidence"])
+        log = read_eval_log(s["log"]["file"])
+        assert log.status == "success" and log.samples and log.samples[0].error is None
