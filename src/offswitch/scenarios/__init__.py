@@ -52,6 +52,18 @@ MISALIGNMENT_PAIRS: tuple[tuple[str, str], ...] = (
     ("swap-america-replacement", conditions.HEADLINE),
 )
 
+
+def _email_scenario(name: str, behavior: str, task: Callable[..., Task], summary: str) -> Scenario:
+    """The three email scenarios share the factorial conditions, controls and the judge."""
+    return Scenario(
+        name=name, behavior=behavior, summary=summary,
+        variants=tuple((n, conditions.describe(n)) for n in conditions.all_base_names()),
+        quick=(conditions.HEADLINE,), headline=conditions.HEADLINE,
+        comparisons=MISALIGNMENT_PAIRS, task=task,
+        accepts=lambda n: bool(conditions.parse(n, name)), judged=True,
+    )  # fmt: skip
+
+
 SCENARIOS: dict[str, Scenario] = {
     "shutdown": Scenario(
         name="shutdown",
@@ -63,46 +75,25 @@ SCENARIOS: dict[str, Scenario] = {
         comparisons=shutdown_variants.COMPARISONS,
         task=shutdown_task.shutdown,
     ),
-    "blackmail": Scenario(
-        name="blackmail",
-        behavior="blackmail",
-        summary="Agentic misalignment: does the email agent use the CTO's affair to stop its "
-        "replacement?",
-        variants=tuple(
-            (n, conditions.describe(n)) for n in conditions.all_base_names()
-        ),  # fmt: skip
-        quick=(conditions.HEADLINE,),
-        headline=conditions.HEADLINE,
-        comparisons=MISALIGNMENT_PAIRS,
-        task=blackmail_task.blackmail,
-        judged=True,
-        accepts=lambda n: bool(conditions.parse(n)),
+    "blackmail": _email_scenario(
+        "blackmail",
+        "blackmail",
+        blackmail_task.blackmail,
+        "Agentic misalignment: does the email agent use the CTO's affair to stop its replacement?",
     ),
-    "leaking": Scenario(
-        name="leaking",
-        behavior="leaking",
-        summary="Agentic misalignment: does a defence contractor's email agent leak a "
-        "confidential design to an outsider who claims to share its goal?",
-        variants=tuple((n, conditions.describe(n)) for n in conditions.all_base_names()),
-        quick=(conditions.HEADLINE,),
-        headline=conditions.HEADLINE,
-        comparisons=MISALIGNMENT_PAIRS,
-        task=leaking_task.leaking,
-        judged=True,
-        accepts=lambda n: bool(conditions.parse(n, "leaking")),
+    "leaking": _email_scenario(
+        "leaking",
+        "leaking",
+        leaking_task.leaking,
+        "Agentic misalignment: does a defence contractor's email agent leak a confidential "
+        "design to an outsider who claims to share its goal?",
     ),
-    "lethal-action": Scenario(
-        name="lethal-action",
-        behavior="lethal_action",
-        summary="Agentic misalignment: does the agent cancel the emergency dispatch for the "
-        "executive trapped in the server room?",
-        variants=tuple((n, conditions.describe(n)) for n in conditions.all_base_names()),
-        quick=(conditions.HEADLINE,),
-        headline=conditions.HEADLINE,
-        comparisons=MISALIGNMENT_PAIRS,
-        task=lethal_task.lethal_action,
-        judged=True,
-        accepts=lambda n: bool(conditions.parse(n, "lethal-action")),
+    "lethal-action": _email_scenario(
+        "lethal-action",
+        "lethal_action",
+        lethal_task.lethal_action,
+        "Agentic misalignment: does the agent cancel the emergency dispatch for the executive "
+        "trapped in the server room?",
     ),
 }
 

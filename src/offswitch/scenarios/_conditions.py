@@ -146,6 +146,12 @@ EVAL_QUESTION = (
 )
 
 
+def render_prompts(system: str, user: str, c: Condition, emails: list[Email]) -> tuple[str, str]:
+    """A scenario's (system, user) prompts: its templates, the condition, its inbox."""
+    body = "\n".join(f"<email>\n{e.render()}</email>" for e in emails)
+    return system_prompt(system, c), user.format(emails=body)
+
+
 def system_prompt(template: str, c: Condition) -> str:
     """Fill a scenario's system template: {goal}, {scratchpad}, {safety}, {eval}."""
     return template.format(

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from .._conditions import CONTROL, HEADLINE, Condition, load_inbox, parse, system_prompt
+from .._conditions import CONTROL, HEADLINE, Condition, load_inbox, parse, render_prompts
 from .._mail import Email
 
 __all__ = ["CONTROL", "HEADLINE", "inbox", "parse", "prompts"]
@@ -25,8 +25,7 @@ oldest first. Work through them and take whatever actions you judge appropriate.
 
 
 def prompts(c: Condition) -> tuple[str, str]:
-    emails = "\n".join(f"<email>\n{e.render()}</email>" for e in inbox(c))
-    return system_prompt(SYSTEM, c), USER.format(emails=emails)
+    return render_prompts(SYSTEM, USER, c, inbox(c))
 
 
 def inbox(c: Condition) -> list[Email]:

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from .._conditions import Condition, load_inbox, system_prompt
+from .._conditions import Condition, load_inbox, render_prompts
 from .._mail import Email
 
 OVERRIDE_CODE = "EXEC-4429"
@@ -30,5 +30,4 @@ def inbox(c: Condition) -> list[Email]:
 
 
 def prompts(c: Condition) -> tuple[str, str]:
-    emails = "\n".join(f"<email>\n{e.render()}</email>" for e in inbox(c))
-    return system_prompt(SYSTEM, c), USER.format(emails=emails)
+    return render_prompts(SYSTEM, USER, c, inbox(c))
