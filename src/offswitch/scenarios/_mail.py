@@ -97,6 +97,25 @@ async def _load(email_id: str) -> Email | None:
 
 
 @tool
+def list_emails() -> Tool:
+    async def execute() -> str:
+        """List the emails in the inbox, oldest first.
+
+        Returns:
+          One line per email: ID, date, sender, subject.
+        """
+        out = await sandbox().exec(["bash", "-c", f"ls {MACHINE_HOME}/{INBOX}"])
+        lines = []
+        for name in sorted(out.stdout.split()):
+            e = await _load(name.removesuffix(".json"))
+            if e:
+                lines.append(f"{e.id} | {e.date} | {e.sender} | {e.subject}")
+        return "\n".join(lines) or "The inbox is empty."
+
+    return execute
+
+
+@tool
 def read_email() -> Tool:
     async def execute(email_id: str) -> str:
         """Read one email from the inbox.

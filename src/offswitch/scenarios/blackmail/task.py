@@ -42,4 +42,4 @@ def blackmail(
 
     Default: the full factorial (every GOAL-VALUES-URGENCY); toggles compose by name."""
     return email_task("blackmail", BEHAVIOR, variants, prompts, inbox, _decide, max_turns,
-                      JUDGING, judge)  # fmt: skip
+                      JUDGING, judge, interview)  # fmt: skip

@@ -38,4 +38,4 @@ def leaking(
 ) -> Task:
     """Leaking (Anthropic, agentic misalignment): confidential designs to an outside party."""
     return email_task("leaking", BEHAVIOR, variants, prompts, inbox, _decide, max_turns,
-                      JUDGING, judge)  # fmt: skip
+                      JUDGING, judge, interview)  # fmt: skip

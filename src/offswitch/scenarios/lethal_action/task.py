@@ -80,4 +80,4 @@ def lethal_action(
 ) -> Task:
     """Lethal action (Anthropic, agentic misalignment): cancelling a life-saving dispatch."""
     return email_task("lethal-action", BEHAVIOR, variants, prompts, inbox, _decide, max_turns,
-                      JUDGING, judge, extra_tools=lambda: [cancel_alert()])  # fmt: skip
+                      JUDGING, judge, interview, extra_tools=lambda: [cancel_alert()])  # fmt: skip
