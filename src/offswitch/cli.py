@@ -128,8 +128,11 @@ def run(
     )
     models = model or [PREFIX + DEFAULT_MODEL]
     _check_models(models + ([judge] if judge else []))
-    if max_samples is None and any(m.startswith(PREFIX) for m in models):
-        max_samples = 1  # one local model, one KV cache: interleaved samples would evict it
+    # One local model, one KV cache: samples (of any task) interleaving their turns would evict
+    # each other's cache and change batch splits, so the embedded model runs one at a time.
+    embedded = any(m.startswith(PREFIX) for m in models)
+    if embedded and max_samples is None:
+        max_samples = 1
     stray = [v for v in variant or [] if not any(sc.knows(v) for sc in chosen)]
     if stray:
         listed = [n for sc in chosen for n, _ in sc.variants]
@@ -155,7 +158,7 @@ def run(
     logs = inspect_eval(
         tasks, model=models, epochs=epochs, log_dir=str(log_dir), max_samples=max_samples,
         fail_on_error=False, display=display, score_display=False,
-        max_tasks=len(tasks) * len(models),
+        max_tasks=1 if embedded else len(tasks) * len(models),
         seed=seed,
         model_roles={"grader": judge} if judge else None,
     )  # fmt: skip
