@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -198,12 +197,6 @@ def resolve(model_name: str) -> Path:
     return ensure(model_name)
 
 
-def remove(name: str) -> None:
-    path = cache_dir() / get_spec(name).filename
-    if path.exists():
-        path.unlink()
-
-
 def installed_packages(spec: WeightsSpec) -> int:
     count = 0
     for p in spec.packages:
@@ -213,8 +206,3 @@ def installed_packages(spec: WeightsSpec) -> int:
         except WeightsError:
             pass
     return count
-
-
-def free_space(path: Path) -> int:
-    path.mkdir(parents=True, exist_ok=True)
-    return shutil.disk_usage(path).free
