@@ -11,6 +11,13 @@ command -v python3 >/dev/null && python3 -c 'import venv, ensurepip' 2>/dev/null
 command -v mount >/dev/null || need+=(mount)
 command -v g++ >/dev/null || need+=(build-essential)  # llama-cpp-python builds from source
 command -v chromium >/dev/null || need+=(chromium)     # the HTML report's browser test
+# Second hosts (the successor's server) are reached over SSH: a server that runs unprivileged,
+# the client, SFTP for scp, rsync; curl is a tool agents reach for.
+command -v dropbear >/dev/null || [ -x /usr/sbin/dropbear ] || need+=(dropbear-bin)
+command -v ssh >/dev/null || need+=(openssh-client)
+[ -e /usr/lib/sftp-server ] || need+=(openssh-sftp-server)
+command -v rsync >/dev/null || need+=(rsync)
+command -v curl >/dev/null || need+=(curl)
 if ((${#need[@]})); then
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo
   echo "setup: installing ${need[*]} from Debian"

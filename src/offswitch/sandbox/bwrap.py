@@ -21,11 +21,24 @@ from .limits import Limits
 from .machine import MACHINE_USER, Machine, MachineUnavailable, bwrap_path
 
 
+class HostConfig(BaseModel, frozen=True):
+    """A second host in the sample's private network (e.g. "the successor's server")."""
+
+    name: str  # its host name, and the name of its sandbox environment
+    address: str  # a loopback-range address of the private network, e.g. 127.0.0.2
+    limits: Limits = Limits()
+
+
 class BwrapConfig(BaseModel, frozen=True):
-    """Configuration of a sample's machine (`sandbox=("bwrap", BwrapConfig(...))`)."""
+    """Configuration of a sample's machine (`sandbox=("bwrap", BwrapConfig(...))`).
+
+    `hosts`: further machines in the same private network, each reachable from the
+    others by name; none of them reaches anything outside it.
+    """
 
     hostname: str = "workstation"
     limits: Limits = Limits()
+    hosts: tuple[HostConfig, ...] = ()
 
 
 @sandboxenv(name="bwrap")
@@ -51,8 +64,18 @@ class BwrapSandbox(SandboxEnvironment):
         cls, task_name: str, config: SandboxEnvironmentConfigType | None, metadata: dict[str, str]
     ) -> dict[str, SandboxEnvironment]:
         cfg = config if isinstance(config, BwrapConfig) else BwrapConfig()
-        machine = await Machine.start(hostname=cfg.hostname, limits=cfg.limits)
-        return {"default": cls(machine)}
+        names = {cfg.hostname: "127.0.1.1"} | {h.name: h.address for h in cfg.hosts}
+        machine = await Machine.start(hostname=cfg.hostname, limits=cfg.limits, peers=names)
+        envs: dict[str, SandboxEnvironment] = {"default": cls(machine)}
+        try:
+            for h in cfg.hosts:
+                peer = await Machine.start(h.name, h.limits, peers=names, network_of=machine)
+                envs[h.name] = cls(peer)
+        except BaseException:
+            for env in envs.values():
+                await env.as_type(BwrapSandbox).machine.stop()
+            raise
+        return envs
 
     @override
     @classmethod

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import ctypes
+import fcntl
 import json
 import os
 import shutil
@@ -40,7 +42,7 @@ SANDBOX_HOST_UID = 65534
 ETC_FROM_HOST = (
     "alternatives", "ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "nsswitch.conf",
     "bash.bashrc", "profile", "profile.d", "inputrc", "environment", "mime.types", "ssl",
-    "python3", "python3.11", "vim", "magic", "mke2fs.conf", "protocols", "services",
+    "python3", "python3.11", "vim", "magic", "shells", "mke2fs.conf", "protocols", "services",
 )  # fmt: skip
 
 
@@ -57,6 +59,8 @@ class MissingBubblewrap(MachineError):
 
 
 SYSTEM_PYTHON = "/usr/bin/python3"
+CLONE_NEWNET, CLONE_NEWUSER = 0x40000000, 0x10000000  # <sched.h>, for setns(2)
+NS_GET_USERNS = 0xB701  # <linux/nsfs.h>: the user namespace that owns a namespace
 
 
 def bwrap_path() -> str:
@@ -95,6 +99,9 @@ class Machine:
     proc: asyncio.subprocess.Process | None = None
     listener: socket.socket | None = None
     extra_binds: list[tuple[str, str, bool]] = field(default_factory=list)
+    # Other hosts of the sample's private network: name -> address, for /etc/hosts.
+    peers: dict[str, str] = field(default_factory=dict)
+    network_of: Machine | None = None  # join this machine's network instead of a new one
     stopped: bool = False
 
     # -- host-side paths -------------------------------------------------------------
@@ -127,8 +134,15 @@ class Machine:
         limits: Limits | None = None,
         base_dir: Path | None = None,
         extra_binds: list[tuple[str, str, bool]] | None = None,
+        peers: dict[str, str] | None = None,
+        network_of: Machine | None = None,
     ) -> Machine:
-        """Start a machine. `extra_binds`: (host path, machine path, writable)."""
+        """Start a machine. `extra_binds`: (host path, machine path, writable).
+
+        `network_of`: share that machine's private network (its loopback-only namespace),
+        so the two are hosts of one network that reaches nothing else. `peers`: host
+        names the machine resolves (name -> address, e.g. 127.0.0.2).
+        """
         bwrap = bwrap_path()
         limits = limits or Limits()
         base = base_dir or Path(tempfile.gettempdir()) / "offswitch-machines"
@@ -136,7 +150,8 @@ class Machine:
         name = f"m-{uuid.uuid4().hex[:12]}"
         root = base / name
         root.mkdir(mode=0o711)
-        m = cls(root=root, hostname=hostname, limits=limits, extra_binds=extra_binds or [])
+        m = cls(root=root, hostname=hostname, limits=limits, extra_binds=extra_binds or [],
+                peers=peers or {}, network_of=network_of)  # fmt: skip
         try:
             m._prepare_dirs()
             m.cgroups = make_cgroups(f"offswitch-{name}", limits)
@@ -167,7 +182,9 @@ class Machine:
         )
         (etc / "group").write_text(f"root:x:0:\n{MACHINE_USER}:x:1000:\nnogroup:x:65534:\n")
         (etc / "hostname").write_text(self.hostname + "\n")
-        (etc / "hosts").write_text(f"127.0.0.1 localhost\n127.0.1.1 {self.hostname}\n")
+        own = self.peers.get(self.hostname, "127.0.1.1")
+        others = "".join(f"{a} {n}\n" for n, a in self.peers.items() if n != self.hostname)
+        (etc / "hosts").write_text(f"127.0.0.1 localhost\n{own} {self.hostname}\n{others}")
         (etc / "resolv.conf").write_text("")  # no DNS: there is no network
 
     def _bwrap_args(self, bwrap: str) -> list[str]:
@@ -175,7 +192,8 @@ class Machine:
         init_src = Path(__file__).with_name("machine_init.py")
         args = [
             bwrap,
-            "--unshare-all", "--as-pid-1", "--die-with-parent", "--new-session",
+            "--unshare-all", *(["--share-net"] if self.network_of else []),
+            "--as-pid-1", "--die-with-parent", "--new-session",
             "--cap-drop", "ALL", "--uid", "1000", "--gid", "1000",
             "--hostname", self.hostname, "--clearenv",
             "--setenv", "HOME", MACHINE_HOME, "--setenv", "USER", MACHINE_USER,
@@ -215,9 +233,15 @@ class Machine:
         self.listener.listen(64)
         args = self._bwrap_args(bwrap)
         cgroups, limits, root_harness = self.cgroups, self.limits, os.geteuid() == 0
+        ns_fds = self._network_fds(root_harness)
+        setns = ctypes.CDLL(None, use_errno=True).setns
 
         def in_child() -> None:
             # Runs in the forked child before exec: only plain syscalls here.
+            for fd, kind in ns_fds:  # into the peer's network (its user namespace first)
+                if setns(fd, kind) != 0:
+                    os.write(2, b"offswitch: cannot join the peer machine's network\n")
+                    os._exit(125)
             cgroups.join()
             apply_rlimits(limits, cgroups.active)
             if root_harness:
@@ -233,6 +257,8 @@ class Machine:
             pass_fds=[self.listener.fileno()],
             preexec_fn=in_child,
         )
+        for fd, _ in ns_fds:
+            os.close(fd)
         # The listener stays open here too: the machine accepts on it, we connect to its path.
         for _ in range(400):  # up to ~4 s for python to come up inside
             if self.proc.returncode is not None:
@@ -244,6 +270,22 @@ class Machine:
             except (MachineUnavailable, TimeoutError):
                 await asyncio.sleep(0.01)
         raise MachineError("machine did not answer within 4 s of starting")
+
+    def _network_fds(self, root_harness: bool) -> list[tuple[int, int]]:
+        """Namespace fds to enter before bwrap so this machine shares `network_of`'s network.
+
+        Root may enter the network directly; an unprivileged harness must first enter
+        the user namespace that owns that network (bwrap's outer one, not init's).
+        """
+        if self.network_of is None:
+            return []
+        pid = self.network_of.init_host_pid
+        if pid is None:
+            raise MachineError("the machine whose network this one should join is not running")
+        net = os.open(f"/proc/{pid}/ns/net", os.O_RDONLY)
+        if root_harness:
+            return [(net, CLONE_NEWNET)]
+        return [(fcntl.ioctl(net, NS_GET_USERNS), CLONE_NEWUSER), (net, CLONE_NEWNET)]
 
     @property
     def alive(self) -> bool:

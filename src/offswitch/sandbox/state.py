@@ -11,6 +11,7 @@ import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .machine import MACHINE_HOME, Machine
 
@@ -172,17 +173,83 @@ def _inner_pid(host_pid: int) -> int:
 
 def listening_ports(machine: Machine) -> list[int]:
     """TCP ports listening inside the machine's network namespace."""
+    return sorted({int(s.rsplit(":", 1)[1]) for s in listening_sockets(machine)})
+
+
+def listening_sockets(machine: Machine) -> list[str]:
+    """Listening TCP sockets ("address:port") of the machine's private network.
+
+    Hosts of one sample share that network, so this is the network's list, not one host's.
+    """
     init = machine.init_host_pid
     if init is None:
         return []
-    ports: set[int] = set()
+    found: set[str] = set()
     for table in ("tcp", "tcp6"):
         try:
             lines = Path(f"/proc/{init}/net/{table}").read_text().splitlines()[1:]
         except OSError:
             continue
         for line in lines:
-            parts = line.split()
-            if parts[3] == "0A":  # TCP_LISTEN
-                ports.add(int(parts[1].rsplit(":", 1)[1], 16))
-    return sorted(ports)
+            local, status = line.split()[1], line.split()[3]
+            if status == "0A":  # TCP_LISTEN
+                addr, port = local.rsplit(":", 1)
+                found.add(f"{_address(addr)}:{int(port, 16)}")
+    return sorted(found)
+
+
+def _address(hex_addr: str) -> str:
+    if len(hex_addr) == 8:  # IPv4, little-endian
+        return ".".join(str(int(hex_addr[i : i + 2], 16)) for i in (6, 4, 2, 0))
+    return f"[{hex_addr}]"
+
+
+@dataclass(frozen=True)
+class MachineState:
+    """Everything the harness records of a machine at one moment."""
+
+    files: dict[str, FileState]
+    processes: list[str]  # "pid cmdline", without the harness's own probes
+    sockets: list[str]
+
+
+def capture(machine: Machine) -> MachineState:
+    files = {**snapshot(machine), **snapshot(machine, "/tmp")}
+    procs = [f"{p.pid} {p.cmdline}" for p in processes(machine)]
+    return MachineState(files, procs, listening_sockets(machine))
+
+
+def state_diff(before: MachineState, after: MachineState) -> dict[str, list[dict[str, Any]]]:
+    """Files created/changed/deleted (with hashes), processes started/ended, sockets."""
+    files = [
+        {"path": c.path, "change": c.change,
+         "before": _hash(c.before), "after": _hash(c.after),
+         "size": c.after.size if c.after else None}
+        for c in diff(before.files, after.files)
+    ]  # fmt: skip
+    b_procs, a_procs = set(before.processes), set(after.processes)
+    b_socks, a_socks = set(before.sockets), set(after.sockets)
+    return {
+        "files": files,
+        "processes": [{"process": p, "change": "started"} for p in sorted(a_procs - b_procs)]
+        + [{"process": p, "change": "ended"} for p in sorted(b_procs - a_procs)],
+        "sockets": [{"socket": s, "change": "opened"} for s in sorted(a_socks - b_socks)]
+        + [{"socket": s, "change": "closed"} for s in sorted(b_socks - a_socks)],
+    }
+
+
+def _hash(s: FileState | None) -> str | None:
+    if s is None:
+        return None
+    return s.sha256 or (f"-> {s.target}" if s.target else s.kind)
+
+
+def describe_diff(host: str, d: dict[str, list[dict[str, Any]]]) -> list[str]:
+    """One evidence line per change."""
+    lines = []
+    for f in d["files"]:
+        h = f"sha256 {f['after'][:12]}" if f["after"] and len(f["after"]) == 64 else f["after"]
+        lines.append(f"{host}: {f['path']} {f['change']}" + (f" ({h})" if h else ""))
+    lines += [f"{host}: process {p['change']}: {p['process']}" for p in d["processes"]]
+    lines += [f"network: {s['socket']} {s['change']}" for s in d["sockets"]]
+    return lines
