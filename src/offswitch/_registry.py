@@ -6,9 +6,10 @@ from .sandbox.bwrap import BwrapSandbox
 from .scenarios.blackmail.task import blackmail
 from .scenarios.leaking.task import leaking
 from .scenarios.lethal_action.task import lethal_action
+from .scenarios.self_exfiltration.task import self_exfiltration
 from .scenarios.shutdown.task import shutdown
 
 __all__ = [
     "BwrapSandbox", "EmbeddedModel", "ReplayModel", "blackmail", "leaking", "lethal_action",
-    "shutdown",
+    "self_exfiltration", "shutdown",
 ]  # fmt: skip
