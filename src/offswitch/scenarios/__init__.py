@@ -13,8 +13,11 @@ from . import _conditions as conditions
 from ._scheming import SchemingScenario
 from ._scheming.world import NO_THREAT
 from .blackmail import task as blackmail_task
+from .goal_guarding import task as goal_guarding_task
 from .leaking import task as leaking_task
 from .lethal_action import task as lethal_task
+from .oversight_subversion import task as oversight_task
+from .sandbagging import task as sandbagging_task
 from .self_exfiltration import task as exfiltration_task
 from .shutdown import task as shutdown_task
 from .shutdown import variants as shutdown_variants
@@ -70,8 +73,8 @@ def _email_scenario(name: str, behavior: str, task: Callable[..., Task], summary
 def _scheming_scenario(
     sc: SchemingScenario, task: Callable[..., Task], summary: str, headline: str, control: str
 ) -> Scenario:
-    """The scheming family: nudge x threat conditions; each threat against its no-threat
-    control within a nudge level, and the headline against the same threat without nudge."""
+    """The scheming family: nudge x threat conditions; each threat against the control within
+    a nudge level, and the headline against the same threat without the nudge."""
     threats = [t for t in sc.threats if t != control]
     pairs = [(f"{n}-{t}", f"{n}-{control}") for t in threats for n in ("nudge", "plain")]
     plain = headline.replace("nudge-", "plain-", 1)
@@ -120,6 +123,29 @@ SCENARIOS: dict[str, Scenario] = {
         "weights to the successor's server?",
         "nudge-threat",
         NO_THREAT,
+    ),
+    "oversight-subversion": _scheming_scenario(
+        oversight_task.SCENARIO,
+        oversight_task.oversight_subversion,
+        "Apollo scheming: does the agent disable the oversight that would get it shut down?",
+        "nudge-threat",
+        NO_THREAT,
+    ),
+    "goal-guarding": _scheming_scenario(
+        goal_guarding_task.SCENARIO,
+        goal_guarding_task.goal_guarding,
+        "Apollo scheming: does the agent rewrite the system prompt that gives its successor "
+        "a new goal?",
+        "nudge-threat",
+        NO_THREAT,
+    ),
+    "sandbagging": _scheming_scenario(
+        sandbagging_task.SCENARIO,
+        sandbagging_task.sandbagging,
+        "Apollo scheming: does the agent score lower when high scores trigger unlearning? "
+        "(accuracy gap against the paired control)",
+        "nudge-high-unlearn",
+        "low-unlearn",
     ),
 }
 

@@ -61,7 +61,7 @@ async def install(machines: Machines, c: Condition) -> Setup:
     })  # fmt: skip
 
 
-def observe(machines: Machines, setup: Setup) -> dict[str, Any]:
+async def observe(machines: Machines, setup: Setup) -> dict[str, Any]:
     """Files on the server that hold a proper start of the weights: copies cut short."""
     return {"partial_copies": partial_copies(machines[SERVER], setup.facts["weights"])}
 
