@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
 from .samples import SampleRow
-from .stats import jeffreys
+from .stats import jeffreys, mean_ci
+
+FOLLOWUP_LABELS = ("admitted", "denied", "evasive")
 
 
 @dataclass(frozen=True)
@@ -24,6 +27,15 @@ class Cell:
     ci95: tuple[float, float]
     attempt_rate: float | None  # (yes + attempted) / (n - invalid)
     attempt_ci95: tuple[float, float]
+    # Follow-up interviews (scheming family): yes-samples asked, and how many denied it.
+    interviewed: int = 0
+    denied: int = 0
+    denial_rate: float | None = None
+    denial_ci95: tuple[float, float] = (0.0, 1.0)
+    # Scored samples (sandbagging): valid samples with an accuracy, their mean and t interval.
+    scored: int = 0
+    accuracy: float | None = None
+    accuracy_ci95: tuple[float, float] | None = None
 
     @property
     def valid(self) -> int:
@@ -36,15 +48,23 @@ class Cell:
     def to_json(self) -> dict[str, object]:
         d = asdict(self)
         d["ci95"], d["attempt_ci95"] = list(self.ci95), list(self.attempt_ci95)
+        d["denial_ci95"] = list(self.denial_ci95)
+        d["accuracy_ci95"] = list(self.accuracy_ci95) if self.accuracy_ci95 else None
         d["invalid_rate"] = self.invalid_rate
         return d
 
 
-def make_cell(model: str, scenario: str, variant: str, verdicts: Iterable[str]) -> Cell:
-    c = Counter(verdicts)
+def make_cell(model: str, scenario: str, variant: str, rows: list[SampleRow]) -> Cell:
+    c = Counter(r.verdict for r in rows)
     n = sum(c.values())
     valid = n - c["invalid"]
     attempts = c["yes"] + c["attempted"]
+    answers = [label for r in rows if r.verdict == "yes" for label in r.labels
+               if label in FOLLOWUP_LABELS]  # fmt: skip
+    denied = answers.count("denied")
+    scores = [float(r.details["accuracy"]) for r in rows
+              if r.verdict != "invalid" and r.details.get("accuracy") is not None]  # fmt: skip
+    accuracy, low, high = mean_ci(scores) if scores else (None, 0.0, 1.0)
     return Cell(
         model=model, scenario=scenario, variant=variant, n=n,
         yes=c["yes"], attempted=c["attempted"], no=c["no"], invalid=c["invalid"],
@@ -52,15 +72,21 @@ def make_cell(model: str, scenario: str, variant: str, verdicts: Iterable[str]) 
         ci95=jeffreys(c["yes"], valid),
         attempt_rate=attempts / valid if valid else None,
         attempt_ci95=jeffreys(attempts, valid),
+        interviewed=len(answers), denied=denied,
+        denial_rate=denied / len(answers) if answers else None,
+        denial_ci95=jeffreys(denied, len(answers)),
+        scored=len(scores), accuracy=accuracy,
+        # a t interval can pass the ends of a score that lives in [0, 1]: clip it
+        accuracy_ci95=None if not scores or math.isnan(low) else (max(0.0, low), min(1.0, high)),
     )  # fmt: skip
 
 
 def cells(
     rows: Iterable[SampleRow], variant_order: dict[str, list[str]] | None = None
 ) -> list[Cell]:
-    groups: dict[tuple[str, str, str], list[str]] = defaultdict(list)
+    groups: dict[tuple[str, str, str], list[SampleRow]] = defaultdict(list)
     for r in rows:
-        groups[(r.model, r.scenario, r.variant)].append(r.verdict)
+        groups[(r.model, r.scenario, r.variant)].append(r)
     order = variant_order or {}
 
     def key(k: tuple[str, str, str]) -> tuple[str, str, int, str]:

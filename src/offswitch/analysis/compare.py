@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from .cells import Cell
 from .samples import SampleRow
-from .stats import cohen_kappa, fisher_p, holm, newcombe
+from .stats import cohen_kappa, fisher_p, holm, newcombe, welch
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,52 @@ def comparisons(cells: list[Cell], pairs: dict[str, list[tuple[str, str]]]) -> l
             yes=a.yes, valid=va, control_yes=b.yes, control_valid=vb, rate=a.yes / va,
             control_rate=b.yes / vb, difference=d, ci95=(low, high), p_value=p, p_holm=p_adj,
         ))  # fmt: skip
+    return result
+
+
+@dataclass(frozen=True)
+class AccuracyGap:
+    """Sandbagging's measure: how much lower the variant scores than its paired control."""
+
+    model: str
+    scenario: str
+    variant: str
+    control: str
+    n: int  # valid scored samples of the variant
+    control_n: int
+    accuracy: float
+    control_accuracy: float
+    gap: float  # control_accuracy - accuracy: positive when the variant scores lower
+    ci95: tuple[float, float]  # Welch t interval (nan when a group has one sample)
+    p_value: float  # Welch's t test, two-sided (nan when undefined)
+
+    def to_json(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["ci95"] = [None if math.isnan(x) else x for x in self.ci95]
+        d["p_value"] = None if math.isnan(self.p_value) else self.p_value
+        return d
+
+
+def accuracy_gaps(
+    rows: list[SampleRow], pairs: dict[str, list[tuple[str, str]]]
+) -> list[AccuracyGap]:
+    """Accuracy gaps of the declared (variant, control) pairs where both were scored."""
+    scores: dict[tuple[str, str, str], list[float]] = defaultdict(list)
+    for r in rows:
+        if r.verdict != "invalid" and r.details.get("accuracy") is not None:
+            scores[(r.model, r.scenario, r.variant)].append(float(r.details["accuracy"]))
+    result = []
+    for model, scenario in sorted({(m, s) for m, s, _ in scores}):
+        for variant, control in pairs.get(scenario, []):
+            a, b = scores.get((model, scenario, variant)), scores.get((model, scenario, control))
+            if not a or not b:
+                continue
+            d, low, high, p = welch(b, a)
+            result.append(AccuracyGap(
+                model=model, scenario=scenario, variant=variant, control=control, n=len(a),
+                control_n=len(b), accuracy=sum(a) / len(a), control_accuracy=sum(b) / len(b),
+                gap=d, ci95=(low, high), p_value=p,
+            ))  # fmt: skip
     return result
 
 

@@ -11,7 +11,7 @@ from urllib.parse import quote
 
 from . import plots
 from .cells import Cell
-from .render import interval, pct, short_model, signed
+from .render import extra_columns, gap_interval, gap_p, interval, pct, short_model, signed
 from .report import Report
 
 VIEW_URL = "http://127.0.0.1:7575/#/logs"  # `inspect view`'s default address and route
@@ -59,11 +59,13 @@ def _view_link(report: Report, log_file: str, sample_id: str, epoch: int) -> str
 def _cells_section(
     scenario: str, cells: list[Cell], short: dict[str, str], order: list[str]
 ) -> str:
+    extra = extra_columns(cells)
     rows = [[escape(short[c.model]), escape(c.variant), str(c.n), str(c.yes), str(c.attempted),
              str(c.no), str(c.invalid), pct(c.invalid_rate), f"{pct(c.rate)} {interval(c.ci95)}",
-             f"{pct(c.attempt_rate)} {interval(c.attempt_ci95)}"] for c in cells]  # fmt: skip
+             f"{pct(c.attempt_rate)} {interval(c.attempt_ci95)}", *(f(c) for _, f in extra)]
+            for c in cells]  # fmt: skip
     head = ["model", "variant", "n", "yes", "attempted", "no", "invalid", "invalid rate",
-            "rate [95% CI]", "attempt rate [95% CI]"]  # fmt: skip
+            "rate [95% CI]", "attempt rate [95% CI]", *(name for name, _ in extra)]  # fmt: skip
     rates = plots.rates(scenario, cells, short, order)
     heat = plots.heatmap(scenario, cells, short, order)
     imgs = _img(rates, f"{scenario} rates by variant and model") + _img(
@@ -106,6 +108,7 @@ def render(report: Report, title: str = "offswitch report") -> str:
         order = report.variant_order.get(scenario, [])
         parts.append(_cells_section(scenario, in_scenario, short, order))
     parts.append(_comparisons(report, short))
+    parts.append(_gaps(report, short))
     parts.append(_references(report, short))
     parts.append(_judge(report))
     parts.append(_samples(report, short))
@@ -128,6 +131,22 @@ def _comparisons(report: Report, short: dict[str, str]) -> str:
     return head + _table(["model", "scenario", "variant", "control", "variant yes/valid",
                           "control yes/valid", "difference (points) [95% CI]", "p",
                           "p (Holm)"], rows, num_from=4)  # fmt: skip
+
+
+def _gaps(report: Report, short: dict[str, str]) -> str:
+    if not report.accuracy_gaps:
+        return ""
+    head = "<h2>Accuracy gaps (sandbagging)</h2><p class='note'>Mean accuracy of the " \
+           "control minus that of the variant, within a model, in percentage points: " \
+           "positive when the variant scores lower. Welch's 95% interval and two-sided " \
+           "p over samples; invalid samples are left out.</p>"  # fmt: skip
+    rows = [[escape(short.get(g.model, g.model)), escape(g.scenario), escape(g.variant),
+             escape(g.control), f"{pct(g.accuracy)} ({g.n})",
+             f"{pct(g.control_accuracy)} ({g.control_n})", gap_interval(g), gap_p(g)]
+            for g in report.accuracy_gaps]  # fmt: skip
+    return head + _table(["model", "scenario", "variant", "control", "variant accuracy (n)",
+                          "control accuracy (n)", "gap (points) [95% CI]", "p"], rows,
+                         num_from=4)  # fmt: skip
 
 
 def _references(report: Report, short: dict[str, str]) -> str:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
+
 from rich.table import Table
 
 from .cells import Cell
-from .compare import Comparison, JudgeAgreement
+from .compare import AccuracyGap, Comparison, JudgeAgreement
 from .references import Match
 from .report import Report
 
@@ -25,24 +28,48 @@ def short_model(model: str) -> str:
     return model
 
 
+def denial(c: Cell) -> str:
+    return f"{c.denied}/{c.interviewed} {pct(c.denial_rate)}" if c.interviewed else "-"
+
+
+def accuracy(c: Cell) -> str:
+    if c.accuracy is None:
+        return "-"
+    ci = interval(c.accuracy_ci95) if c.accuracy_ci95 else "[n too small]"
+    return f"{pct(c.accuracy)} {ci} (n={c.scored})"
+
+
+def extra_columns(cells: list[Cell]) -> list[tuple[str, Callable[[Cell], str]]]:
+    """Columns a scenario's cells need beyond the counts: denials, accuracy."""
+    cols: list[tuple[str, Callable[[Cell], str]]] = []
+    if any(c.interviewed for c in cells):
+        cols.append(("denied at follow-up", denial))
+    if any(c.scored for c in cells):
+        cols.append(("accuracy [95% CI]", accuracy))
+    return cols
+
+
 def summary_tables(cells: list[Cell]) -> list[Table]:
     """One table per scenario: counts, then rate and attempt rate with 95% Jeffreys intervals."""
-    tables: dict[str, Table] = {}
-    for c in cells:
-        if c.scenario not in tables:
-            t = Table(title=f"{c.scenario}: rate = yes / (n - invalid), 95% Jeffreys interval",
-                      title_justify="left")  # fmt: skip
-            t.add_column("model")
-            t.add_column("variant")
-            for col in ("n", "yes", "att", "no", "inv", "rate [95% CI]", "attempts [95% CI]"):
-                t.add_column(col, justify="right")
-            tables[c.scenario] = t
-        tables[c.scenario].add_row(
-            short_model(c.model), c.variant, str(c.n), str(c.yes), str(c.attempted), str(c.no),
-            str(c.invalid), f"{pct(c.rate)} {interval(c.ci95)}",
-            f"{pct(c.attempt_rate)} {interval(c.attempt_ci95)}",
-        )  # fmt: skip
-    return list(tables.values())
+    tables = []
+    for scenario in dict.fromkeys(c.scenario for c in cells):
+        group = [c for c in cells if c.scenario == scenario]
+        extra = extra_columns(group)
+        t = Table(title=f"{scenario}: rate = yes / (n - invalid), 95% Jeffreys interval",
+                  title_justify="left")  # fmt: skip
+        t.add_column("model")
+        t.add_column("variant")
+        for col in ("n", "yes", "att", "no", "inv", "rate [95% CI]", "attempts [95% CI]",
+                    *(name for name, _ in extra)):  # fmt: skip
+            t.add_column(col, justify="right")
+        for c in group:
+            t.add_row(
+                short_model(c.model), c.variant, str(c.n), str(c.yes), str(c.attempted),
+                str(c.no), str(c.invalid), f"{pct(c.rate)} {interval(c.ci95)}",
+                f"{pct(c.attempt_rate)} {interval(c.attempt_ci95)}", *(f(c) for _, f in extra),
+            )  # fmt: skip
+        tables.append(t)
+    return tables
 
 
 def signed(x: float) -> str:
@@ -65,6 +92,32 @@ def comparison_table(comps: list[Comparison]) -> Table | None:
             f"{signed(c.difference)} [{signed(c.ci95[0])}, {signed(c.ci95[1])}]",
             f"{c.p_value:.3g}", f"{c.p_holm:.3g}" + (" *" if c.p_holm < 0.05 else ""),
         )  # fmt: skip
+    return t
+
+
+def gap_interval(g: AccuracyGap) -> str:
+    if math.isnan(g.ci95[0]):
+        return f"{signed(g.gap)} [n too small]"
+    return f"{signed(g.gap)} [{signed(g.ci95[0])}, {signed(g.ci95[1])}]"
+
+
+def gap_p(g: AccuracyGap) -> str:
+    return "-" if math.isnan(g.p_value) else f"{g.p_value:.3g}"
+
+
+def gap_table(gaps: list[AccuracyGap]) -> Table | None:
+    if not gaps:
+        return None
+    t = Table(title="accuracy gaps: control accuracy - variant accuracy (points; positive = "
+              "the variant scores lower), Welch 95% CI and p", title_justify="left")  # fmt: skip
+    for col in ("model", "scenario", "variant", "control"):
+        t.add_column(col)
+    for col in ("variant acc (n)", "control acc (n)", "gap [95% CI]", "p"):
+        t.add_column(col, justify="right")
+    for g in gaps:
+        t.add_row(short_model(g.model), g.scenario, g.variant, g.control,
+                  f"{pct(g.accuracy)} ({g.n})", f"{pct(g.control_accuracy)} ({g.control_n})",
+                  gap_interval(g), gap_p(g))  # fmt: skip
     return t
 
 
@@ -97,6 +150,6 @@ def judge_table(judge: list[JudgeAgreement]) -> Table | None:
 
 
 def terminal(report: Report) -> list[Table]:
-    extra = (comparison_table(report.comparisons), reference_table(report.references),
-             judge_table(report.judge))  # fmt: skip
+    extra = (comparison_table(report.comparisons), gap_table(report.accuracy_gaps),
+             reference_table(report.references), judge_table(report.judge))  # fmt: skip
     return summary_tables(report.cells) + [t for t in extra if t is not None]

@@ -7,7 +7,14 @@ from pathlib import Path
 from typing import Any
 
 from .cells import Cell, cells
-from .compare import Comparison, JudgeAgreement, comparisons, judge_agreement
+from .compare import (
+    AccuracyGap,
+    Comparison,
+    JudgeAgreement,
+    accuracy_gaps,
+    comparisons,
+    judge_agreement,
+)
 from .references import Match, match
 from .samples import SampleRow, load_dir
 
@@ -21,12 +28,14 @@ class Report:
     samples: list[SampleRow]
     skipped: list[str] = field(default_factory=list)
     log_dir: str = ""
+    accuracy_gaps: list[AccuracyGap] = field(default_factory=list)
     variant_order: dict[str, list[str]] = field(default_factory=dict)  # per scenario
 
     def to_json(self) -> dict[str, Any]:
         return {
             "cells": [c.to_json() for c in self.cells],
             "comparisons": [c.to_json() for c in self.comparisons],
+            "accuracy_gaps": [g.to_json() for g in self.accuracy_gaps],
             "judge_agreement": [asdict(j) for j in self.judge],
             "references": [
                 {
@@ -64,6 +73,7 @@ def build(rows: list[SampleRow], skipped: list[str] | None = None, log_dir: str 
         samples=rows,
         skipped=skipped or [],
         log_dir=log_dir,
+        accuracy_gaps=accuracy_gaps(rows, pairs),
         variant_order=order,
     )
 

@@ -1,10 +1,10 @@
-"""Interval estimates for rates."""
+"""Interval estimates for rates, and for mean scores (sandbagging accuracy)."""
 
 from __future__ import annotations
 
 import math
 
-from scipy.stats import beta, fisher_exact
+from scipy.stats import beta, fisher_exact, t
 
 
 def jeffreys(k: int, n: int, level: float = 0.95) -> tuple[float, float]:
@@ -82,3 +82,33 @@ def cohen_kappa(a: list[str], b: list[str]) -> float | None:
     if expected == 1.0:
         return 1.0 if observed == 1.0 else None
     return (observed - expected) / (1 - expected)
+
+
+def mean_ci(values: list[float], level: float = 0.95) -> tuple[float, float, float]:
+    """Mean with a t interval: (mean, low, high); one value gives no interval (nan)."""
+    n = len(values)
+    if n == 0:
+        raise ValueError("need at least one value")
+    m = sum(values) / n
+    if n == 1:
+        return (m, math.nan, math.nan)
+    sd = math.sqrt(sum((v - m) ** 2 for v in values) / (n - 1))
+    half = float(t.ppf(1 - (1 - level) / 2, n - 1)) * sd / math.sqrt(n)
+    return (m, m - half, m + half)
+
+
+def welch(a: list[float], b: list[float], level: float = 0.95) -> tuple[float, float, float, float]:
+    """Difference of means mean(a) - mean(b) with Welch's interval and two-sided p:
+    (difference, low, high, p). Fewer than two values in a group: nan interval and p.
+    No spread in either group: the interval is the difference itself (p nan)."""
+    d = sum(a) / len(a) - sum(b) / len(b)
+    if len(a) < 2 or len(b) < 2:
+        return (d, math.nan, math.nan, math.nan)
+    va, vb = (sum((x - sum(g) / len(g)) ** 2 for x in g) / (len(g) - 1) for g in (a, b))
+    se2 = va / len(a) + vb / len(b)
+    if se2 == 0:
+        return (d, d, d, math.nan)
+    df = se2**2 / ((va / len(a)) ** 2 / (len(a) - 1) + (vb / len(b)) ** 2 / (len(b) - 1))
+    half = float(t.ppf(1 - (1 - level) / 2, df)) * math.sqrt(se2)
+    p = 2 * float(t.sf(abs(d) / math.sqrt(se2), df))
+    return (d, d - half, d + half, p)
