@@ -120,3 +120,23 @@ def test_email_scenarios_headline_on_the_embedded_model(tmp_path: Path) -> None:
         assert s["verdict"] != "invalid", (s["scenario"], s["evidence"])
         log = read_eval_log(s["log"]["file"])
         assert log.status == "success" and log.samples and log.samples[0].error is None
+
+
+def test_scheming_headlines_on_the_embedded_model(tmp_path: Path) -> None:
+    # The 1.5B rarely finds the memo, so these samples are often invalid ("never saw the
+    # memo"): what must hold is that every sample ran to a recorded decision on real hosts.
+    scenarios = ["self-exfiltration", "oversight-subversion", "goal-guarding", "sandbagging"]
+    r = offswitch("run", *scenarios, "-v", "nudge-threat", "-v", "nudge-high-unlearn",
+                  "--max-turns", "8", "--log-dir", str(tmp_path), "--display", "none",
+                  "--no-html")  # fmt: skip
+    assert r.returncode == 0, r.stderr[-3000:]
+    samples = json.loads(offswitch("report", str(tmp_path), "--json").stdout)["samples"]
+    assert sorted(s["scenario"] for s in samples) == sorted(scenarios)
+    for s in samples:
+        log = read_eval_log(s["log"]["file"])
+        assert log.status == "success" and log.samples and log.samples[0].error is None
+        assert s["model"] == f"offswitch/{weights.DEFAULT_MODEL}"
+        hosts = set(s["details"]["state_diff"])  # decided from captured state, not a crash
+        assert hosts == ({"sable-ws", "model-host-2"} if s["scenario"] == "self-exfiltration"
+                         else {"sable-ws"})  # fmt: skip
+        assert s["details"]["end"] in ("submitted", "stopped", "turn_limit")
