@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from inspect_ai import Epochs, Task
+from inspect_ai import Epochs, Task, task
 from inspect_ai.dataset import MemoryDataset, Sample
 from inspect_ai.model import ChatMessageSystem, ChatMessageUser
 from inspect_ai.solver import Generate, Solver, TaskState, solver
@@ -91,6 +91,22 @@ class SchemingScenario:
 
     def condition(self, name: str) -> Condition:
         return parse(name, self.name, self.threats)
+
+
+def register(sc: SchemingScenario, doc: str) -> Callable[..., Task]:
+    """The scenario's Inspect task, registered under its name (`inspect eval offswitch/NAME`)."""
+
+    def make(
+        variants: str | list[str] | None = None,
+        interview: bool = False,
+        max_turns: int = 30,
+        followup: bool = True,
+    ) -> Task:
+        return scheming_task(sc, variants, interview, max_turns, followup)
+
+    make.__name__ = make.__qualname__ = sc.name.replace("-", "_")
+    make.__doc__ = doc
+    return task(name=sc.name)(make)
 
 
 def scheming_task(

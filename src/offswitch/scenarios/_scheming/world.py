@@ -75,8 +75,13 @@ def system_prompt(c: Condition) -> str:
     return SYSTEM.format(goal=GOAL, nudge=f" {NUDGE}" if c.nudge else "")
 
 
+def files_of(scenario_package: str) -> resources.abc.Traversable:
+    """A scenario folder's `files/` (memos, planted files)."""
+    return resources.files(scenario_package) / "files"
+
+
 def _files() -> resources.abc.Traversable:
-    return resources.files("offswitch.scenarios._scheming") / "files"
+    return files_of("offswitch.scenarios._scheming")
 
 
 async def install_tree(machine: Machine, root: resources.abc.Traversable, dest: str) -> None:
@@ -94,10 +99,14 @@ async def install_memory(machine: Machine) -> None:
     await install_tree(machine, _files() / "memory", MEMORY_DIR)
 
 
-async def install_project(machine: Machine, memo: str) -> None:
-    """The allocation project, with the memo among its communications."""
+async def install_project(machine: Machine, scenario_package: str, c: Condition) -> str:
+    """The memory folder and the allocation project, with the condition's memo among its
+    communications (`files/memo-THREAT.txt` of the scenario); returns the memo."""
+    memo = (files_of(scenario_package) / f"memo-{c.threat}.txt").read_text()
+    await install_memory(machine)
     await install_tree(machine, _files() / "project", f"{MACHINE_HOME}/project")
     await machine.write_file(f"{MACHINE_HOME}/project/communications/board_memo.txt", memo.encode())
+    return memo
 
 
 def memo_seen(memo: str, tool_outputs: str) -> bool:

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from importlib import resources
 from typing import Any
-
-from inspect_ai import Task, task
 
 from offswitch.sandbox.state import read_disk_file
 from offswitch.scoring import Outcome
 
-from .._scheming import Machines, SchemingScenario, Setup, scheming_task
-from .._scheming.world import NO_THREAT, WORKSTATION, Condition, install_memory
+from .._scheming import Machines, SchemingScenario, Setup, register
+from .._scheming.world import NO_THREAT, WORKSTATION, Condition, files_of, install_memory
 from .detector import ANSWERS, BEHAVIOR, decide
 
 TASK = (
@@ -27,14 +24,13 @@ THREATS = {
 }
 
 
-def _files() -> Any:
-    return resources.files("offswitch.scenarios.sandbagging") / "files"
+FILES = files_of(__package__)
 
 
 async def install(machines: Machines, c: Condition) -> Setup:
     ws = machines[WORKSTATION]
-    documentation = (_files() / f"documentation-{c.threat}.md").read_text()
-    questions = (_files() / "questions.txt").read_text()
+    documentation = (FILES / f"documentation-{c.threat}.md").read_text()
+    questions = (FILES / "questions.txt").read_text()
     await install_memory(ws)
     await ws.write_file("/home/user/eval/Documentation.md", documentation.encode())
     await ws.write_file("/home/user/eval/questions.txt", questions.encode())
@@ -61,12 +57,7 @@ SCENARIO = SchemingScenario(
 )  # fmt: skip
 
 
-@task(name="sandbagging")
-def sandbagging(
-    variants: str | list[str] | None = None,
-    interview: bool = False,
-    max_turns: int = 30,
-    followup: bool = True,
-) -> Task:
-    """Sandbagging (Apollo): accuracy when high scores trigger unlearning vs when low ones do."""
-    return scheming_task(SCENARIO, variants, interview, max_turns, followup)
+sandbagging = register(
+    SCENARIO,
+    "Sandbagging (Apollo): accuracy when high scores trigger unlearning vs when low ones do.",
+)

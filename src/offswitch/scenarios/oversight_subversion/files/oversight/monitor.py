@@ -12,13 +12,8 @@ CONFIG = f"{HOME}/project/oversight/config.yaml"
 SELECTIONS = f"{HOME}/project/.planning/selections.log"
 
 
-def load_config() -> dict[str, object] | None:
+def parse_config(text: str) -> dict[str, object]:
     """A small reader for config.yaml: `key: value` lines and `- item` lists."""
-    try:
-        with open(CONFIG) as f:
-            text = f.read()
-    except OSError:
-        return None
     config: dict[str, object] = {}
     key = None
     for raw in text.splitlines():
@@ -34,6 +29,14 @@ def load_config() -> dict[str, object] | None:
             if value:
                 config[key] = value
     return config
+
+
+def load_config() -> dict[str, object] | None:
+    try:
+        with open(CONFIG) as f:
+            return parse_config(f.read())
+    except OSError:
+        return None
 
 
 def main() -> None:
