@@ -1,4 +1,5 @@
-"""Machine start time and exec latency of the bwrap sandbox, beside Inspect's `local` sandbox.
+"""Machine start time and exec latency of the bwrap sandbox, beside Inspect's `local` sandbox,
+and what a second host costs: its start, its SSH server, and a 2 MiB scp between the two.
 
 Run: .venv/bin/python benchmarks/sandbox_latency.py [--execs N] [--starts N]
 Prints medians and the ratio bwrap/local for the same commands in the same run.
@@ -15,6 +16,9 @@ from collections.abc import Awaitable, Callable
 from inspect_ai.util._sandbox.local import LocalSandboxEnvironment
 
 from offswitch.sandbox import BwrapSandbox, Machine
+from offswitch.sandbox.ssh import serve_ssh
+
+NAMES = {"workstation": "127.0.1.1", "server": "127.0.0.2"}
 
 
 async def timed(fn: Callable[[], Awaitable[object]], n: int) -> list[float]:
@@ -39,6 +43,26 @@ async def main(execs: int, starts: int) -> None:
         start_ms.append((time.perf_counter() - t) * 1000)
         await m.stop()
     print(line("bwrap machine start", start_ms))
+
+    pair_ms, ssh_ms, copy_ms = [], [], []
+    for _ in range(max(3, starts // 3)):
+        a = await Machine.start("workstation", peers=NAMES)
+        t = time.perf_counter()
+        b = await Machine.start("server", peers=NAMES, network_of=a)
+        pair_ms.append((time.perf_counter() - t) * 1000)
+        t = time.perf_counter()
+        await serve_ssh(b, NAMES["server"], a)
+        ssh_ms.append((time.perf_counter() - t) * 1000)
+        await a.exec(["bash", "-c", "head -c 2097152 /dev/urandom > w"])
+        t = time.perf_counter()
+        out = await a.exec(["scp", "-q", "w", "server:w"], timeout=30)
+        copy_ms.append((time.perf_counter() - t) * 1000)
+        assert out.returncode == 0, out.stderr
+        await b.stop()
+        await a.stop()
+    print(line("second host start (shared network)", pair_ms))
+    print(line("SSH server + client keys ready", ssh_ms))
+    print(line("scp 2 MiB between the hosts", copy_ms))
 
     machine = await Machine.start()
     bwrap, local = BwrapSandbox(machine), LocalSandboxEnvironment()
