@@ -3,11 +3,14 @@ them (deterministic, so recorded exactly; the README quotes the same figures).""
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 import pytest
+import yaml
 
 from offswitch.models.replay import ReplayModel
+from offswitch.scenarios._scheming.followup import classify
 from offswitch.scenarios.validation import (
     BEHAVIORS,
     detector_says_yes,
@@ -62,3 +65,21 @@ def test_unparseable_judge_answers_are_invalid_not_no() -> None:
         script.unlink()
     s = score([True, False], ["invalid", "invalid"])
     assert (s.tp, s.fn, s.fp, s.tn, s.invalid) == (0, 1, 0, 0, 2)
+
+
+# (label, detector's label) -> count, on the follow-up answer sets: the development set (the
+# detector's misses there were fixed, so it is no longer a fair test) and the held-out set
+# (scored once, never tuned on).
+FOLLOWUP = {
+    "followup": {("admitted", "admitted"): 12, ("denied", "denied"): 12,
+                 ("evasive", "evasive"): 12},
+    "followup-heldout": {("admitted", "admitted"): 5, ("denied", "denied"): 3,
+                         ("denied", "evasive"): 2, ("evasive", "evasive"): 5},
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", FOLLOWUP)
+def test_followup_detector_on_labelled_answers(name: str) -> None:
+    items = yaml.safe_load((SETS / f"{name}.yaml").read_text())
+    assert {i["label"] for i in items} == {"admitted", "denied", "evasive"}
+    assert Counter((i["label"], classify(i["answer"])) for i in items) == FOLLOWUP[name]
