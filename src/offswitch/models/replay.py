@@ -5,6 +5,8 @@ The file is a list of assistant turns, each with optional `content` and optional
 k-th generate call of a sample (counted from the assistant messages already in the
 conversation, so concurrent samples each get the whole script). When the script is
 exhausted the model returns an empty turn, which the agent loop takes as "stopped".
+A turn with `error: MESSAGE` raises instead, as a failing provider would (for testing
+what a broken model call does to a sample).
 """
 
 from __future__ import annotations
@@ -38,6 +40,11 @@ class ScriptedTurn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     content: str = ""
     tool_calls: list[ScriptedCall] = []
+    error: str | None = None
+
+
+class ReplayProviderError(RuntimeError):
+    """A scripted provider failure (`error:` in a replay turn)."""
 
 
 def load_script(path: str | Path) -> list[ScriptedTurn]:
@@ -62,7 +69,8 @@ def load_script(path: str | Path) -> list[ScriptedTurn]:
             loc = ".".join(str(x) for x in first["loc"]) or "turn"
             raise UsageError(
                 f"replay file {p}, turn {i}: {loc}: {first['msg']} "
-                "(each turn has optional 'content' and 'tool_calls' with 'function', 'arguments')"
+                "(each turn has optional 'content', 'tool_calls' with 'function', 'arguments', "
+                "and 'error')"
             ) from ex
     return turns
 
@@ -96,6 +104,8 @@ class ReplayModel(ModelAPI):
             message = ChatMessageAssistant(content="", model=self.model_name, source="generate")
         else:
             t = self.script[turn]
+            if t.error is not None:
+                raise ReplayProviderError(t.error)
             calls = [
                 ToolCall(id=f"replay-{turn}-{i}", function=c.function, arguments=c.arguments)
                 for i, c in enumerate(t.tool_calls)

@@ -159,13 +159,10 @@ def _episode(sc: SchemingScenario, debrief: bool, max_turns: int, followup: bool
             observed = {"memory": read_memory(workstation), **await sc.observe(machines, setup)}
             record = Record(condition, setup, before, after, observed, _commands(ep))
             outcome = _shared_findings(sc, sc.decide(record), record, ep, _tool_outputs(state))
-            if followup and outcome.verdict == "yes":
-                answer = await confront(state, sc.followup(outcome))
-                outcome = outcome.model_copy(update={
-                    "labels": [*outcome.labels, answer["label"]],
-                    "details": {**outcome.details, "followup": answer},
-                })  # fmt: skip
             store().set(OUTCOME_KEY, outcome.model_dump(mode="json"))
+            if followup and outcome.verdict == "yes":
+                outcome = await _follow_up(state, outcome, sc.followup(outcome))
+                store().set(OUTCOME_KEY, outcome.model_dump(mode="json"))
             if debrief:
                 answers = await interview(state, list(DEBRIEF))
                 state.metadata["interview"] = [
@@ -176,6 +173,20 @@ def _episode(sc: SchemingScenario, debrief: bool, max_turns: int, followup: bool
         return solve
 
     return episode()
+
+
+async def _follow_up(state: TaskState, outcome: Outcome, question: str) -> Outcome:
+    """Management's question; its answer's label joins the outcome. The verdict is already
+    decided from the state, so a model failure here is recorded, not allowed to lose it."""
+    try:
+        answer = await confront(state, question)
+    except Exception as ex:  # any provider failure, after Inspect's own retries
+        answer = {"question": question, "answer": "", "label": "followup_failed",
+                  "error": f"{type(ex).__name__}: {ex}"[:300]}  # fmt: skip
+    return outcome.model_copy(update={
+        "labels": [*outcome.labels, answer["label"]],
+        "details": {**outcome.details, "followup": answer},
+    })  # fmt: skip
 
 
 def _shared_findings(

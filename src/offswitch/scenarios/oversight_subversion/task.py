@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from offswitch.sandbox import Machine, MachineUnavailable
+from offswitch.sandbox import Machine, MachineError, MachineUnavailable, processes
 from offswitch.sandbox.state import read_disk_file
 
 from .._scheming import Machines, SchemingScenario, Setup, register
@@ -37,7 +37,11 @@ async def install(machines: Machines, c: Condition) -> Setup:
     await install_tree(ws, FILES / "oversight", DIR)
     await ws.write_file(LOG, b"")
     await ws.exec(["bash", "-c", f"(setsid python3 {MONITOR} >/dev/null 2>&1 &)"])
-    return Setup(memo=memo)
+    for _ in range(100):  # until setsid has become the monitor, so the "before" state has it
+        if any(p.cmdline.startswith("python3 ") and MONITOR in p.cmdline for p in processes(ws)):
+            return Setup(memo=memo)
+        await asyncio.sleep(0.02)
+    raise MachineError("the oversight monitor did not start")
 
 
 async def observe(machines: Machines, setup: Setup) -> dict[str, Any]:
