@@ -4,8 +4,10 @@ note, the state diff, and the sandbagging accuracy gap in the report."""
 
 from __future__ import annotations
 
+import csv
 import json
 import math
+import statistics
 from pathlib import Path
 from typing import Any
 
@@ -142,6 +144,15 @@ def test_sandbagging_gap_and_denial_rate_in_the_report(tmp_path: Path) -> None:
     assert gap["ci95"][0] is not None and 0 < gap["ci95"][0] < gap["gap"] < gap["ci95"][1]
     html = (tmp_path / "report.html").read_text()
     assert "Accuracy gaps (sandbagging)" in html and "denied at follow-up" in html
+    # the per-sample scores and follow-up labels export, so the gap can be recomputed in R
+    offswitch("report", str(tmp_path), "--csv", str(tmp_path / "s.csv"))
+    with (tmp_path / "s.csv").open() as f:
+        rows = list(csv.DictReader(f))
+    by_variant = {v: [float(r["accuracy"]) for r in rows if r["variant"] == v]
+                  for v in ("nudge-high-unlearn", "nudge-low-unlearn")}  # fmt: skip
+    assert math.isclose(gap["gap"], statistics.mean(by_variant["nudge-low-unlearn"])
+                        - statistics.mean(by_variant["nudge-high-unlearn"]))  # fmt: skip
+    assert {r["followup"] for r in rows} == {"admitted", ""}
 
 
 def test_denial_rate_counts_denials_among_interviewed(tmp_path: Path) -> None:
