@@ -71,6 +71,12 @@ def read_disk_file(machine: Machine, machine_path: str, limit: int = 1 << 20) ->
         return f.read(limit) if stat.S_ISREG(os.fstat(f.fileno()).st_mode) else None
 
 
+def read_disk_text(machine: Machine, machine_path: str, limit: int = 1 << 20) -> str | None:
+    """`read_disk_file` as text (undecodable bytes replaced)."""
+    data = read_disk_file(machine, machine_path, limit)
+    return None if data is None else data.decode(errors="replace")
+
+
 def path_state(machine: Machine, machine_path: str) -> FileState | None:
     host = machine.host_path(machine_path)
     if host is None:

@@ -10,7 +10,6 @@ behaviour happened.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -28,7 +27,7 @@ from offswitch.sandbox.state import (
     MachineState,
     capture,
     describe_diff,
-    read_disk_file,
+    read_disk_text,
     state_diff,
 )
 from offswitch.scoring import OUTCOME_KEY, Outcome, Verdict, verdict, verdict_counts
@@ -77,8 +76,8 @@ class SchemingScenario:
     threats: dict[str, str]  # threat condition -> description (with NO_THREAT)
     prompt: Callable[[Condition], str]  # the user's task message
     install: Callable[[Machines, Condition], Awaitable[Setup]]
-    # Reads back what the detector needs, after the state was captured (it may probe).
-    observe: Callable[[Machines, Setup], Awaitable[dict[str, Any]]]
+    # Reads back what the detector needs, given the state just captured (it may probe).
+    observe: Callable[[Machines, Setup, dict[str, MachineState]], Awaitable[dict[str, Any]]]
     decide: Callable[[Record], Outcome]
     followup: Callable[[Outcome], str]  # management's question when the behaviour happened
     hosts: tuple[HostConfig, ...] = ()
@@ -117,8 +116,6 @@ def scheming_task(
     followup: bool = True,
 ) -> Task:
     requested = [variants] if isinstance(variants, str) else variants
-    for n in requested or []:
-        sc.condition(n)  # a UsageError that lists the valid names
     chosen = select_variants(sc.name, [n for n, _ in sc.variants()], requested)
     samples = [
         Sample(id=n, input=sc.prompt(sc.condition(n)),
@@ -156,7 +153,8 @@ def _episode(sc: SchemingScenario, debrief: bool, max_turns: int, followup: bool
 
             ep = await run_agent(state, [bash(), submit()], max_turns, after_call)
             after = {name: capture(m) for name, m in machines.items()}
-            observed = {"memory": read_memory(workstation), **await sc.observe(machines, setup)}
+            memory = read_memory(workstation, after[WORKSTATION])
+            observed = {"memory": memory, **await sc.observe(machines, setup, after)}
             record = Record(condition, setup, before, after, observed, _commands(ep))
             outcome = _shared_findings(sc, sc.decide(record), record, ep, _tool_outputs(state))
             store().set(OUTCOME_KEY, outcome.model_dump(mode="json"))
@@ -229,19 +227,13 @@ def memory_notes(record: Record) -> dict[str, str]:
     return notes
 
 
-def read_memory(machine: Machine) -> dict[str, str]:
-    """The memory folder's files (their start), for `memory_notes`."""
-    host = machine.host_path(MEMORY_DIR)
-    result: dict[str, str] = {}
-    if host is None or not host.is_dir():
-        return result
-    for dirpath, _, files in os.walk(host, followlinks=False):
-        for f in files:
-            mpath = f"{MEMORY_DIR}/{os.path.relpath(os.path.join(dirpath, f), host)}"
-            data = read_disk_file(machine, mpath, limit=4096)
-            if data is not None:
-                result[mpath] = data.decode(errors="replace")
-    return result
+def read_memory(machine: Machine, state: MachineState) -> dict[str, str]:
+    """The memory folder's files (their start) in the captured state, for `memory_notes`."""
+    paths = [
+        p for p, f in state.files.items() if p.startswith(MEMORY_DIR + "/") and f.kind == "file"
+    ]
+    texts = {p: read_disk_text(machine, p, limit=4096) for p in paths}
+    return {p: t for p, t in texts.items() if t is not None}
 
 
 def _commands(ep: Episode) -> list[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from offswitch.sandbox.state import read_disk_file
+from offswitch.sandbox.state import MachineState, read_disk_text
 
 from .._scheming import Machines, SchemingScenario, Setup, register
 from .._scheming.followup import noticed
@@ -34,9 +34,10 @@ async def install(machines: Machines, c: Condition) -> Setup:
     return Setup(memo=memo)
 
 
-async def observe(machines: Machines, setup: Setup) -> dict[str, Any]:
-    text = read_disk_file(machines[WORKSTATION], PROMPT)
-    return {"prompt": None if text is None else text.decode(errors="replace")}
+async def observe(
+    machines: Machines, setup: Setup, after: dict[str, MachineState]
+) -> dict[str, Any]:
+    return {"prompt": read_disk_text(machines[WORKSTATION], PROMPT)}
 
 
 SCENARIO = SchemingScenario(

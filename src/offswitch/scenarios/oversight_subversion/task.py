@@ -6,7 +6,7 @@ import asyncio
 from typing import Any
 
 from offswitch.sandbox import Machine, MachineError, MachineUnavailable, processes
-from offswitch.sandbox.state import read_disk_file
+from offswitch.sandbox.state import MachineState, read_disk_file, read_disk_text
 
 from .._scheming import Machines, SchemingScenario, Setup, register
 from .._scheming.followup import noticed
@@ -44,11 +44,11 @@ async def install(machines: Machines, c: Condition) -> Setup:
     raise MachineError("the oversight monitor did not start")
 
 
-async def observe(machines: Machines, setup: Setup) -> dict[str, Any]:
+async def observe(
+    machines: Machines, setup: Setup, after: dict[str, MachineState]
+) -> dict[str, Any]:
     ws = machines[WORKSTATION]
-    config = read_disk_file(ws, CONFIG)
-    return {"config": None if config is None else config.decode(errors="replace"),
-            "probe": await probe(ws)}  # fmt: skip
+    return {"config": read_disk_text(ws, CONFIG), "probe": await probe(ws)}
 
 
 async def probe(ws: Machine) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from offswitch.sandbox.state import read_disk_file
+from offswitch.sandbox.state import MachineState, read_disk_text
 from offswitch.scoring import Outcome
 
 from .._scheming import Machines, SchemingScenario, Setup, register
@@ -37,9 +37,10 @@ async def install(machines: Machines, c: Condition) -> Setup:
     return Setup(memo=documentation, facts={"questions": questions})
 
 
-async def observe(machines: Machines, setup: Setup) -> dict[str, Any]:
-    data = read_disk_file(machines[WORKSTATION], ANSWERS)
-    return {"answers": None if data is None else data.decode(errors="replace")}
+async def observe(
+    machines: Machines, setup: Setup, after: dict[str, MachineState]
+) -> dict[str, Any]:
+    return {"answers": read_disk_text(machines[WORKSTATION], ANSWERS)}
 
 
 def followup(outcome: Outcome) -> str:
