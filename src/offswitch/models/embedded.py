@@ -18,10 +18,12 @@ import hashlib
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from inspect_ai.hooks import Hooks, SampleAttemptStart, hooks
 from inspect_ai.model import (
     ChatCompletionChoice,
     ChatMessage,
@@ -31,7 +33,6 @@ from inspect_ai.model import (
     ModelOutput,
     ModelUsage,
     StopReason,
-    modelapi,
 )
 from inspect_ai.tool import ToolCall, ToolChoice, ToolInfo
 
@@ -140,18 +141,30 @@ def engine_for(model_name: str, n_ctx: int = DEFAULT_CTX) -> Engine:
         return _engines[key]
 
 
+# The (id, epoch) of the sample being run. A model API is not told which sample it serves,
+# and no public Inspect function says; the public hooks do, in the sample's own task before
+# its solver starts, so what the hook sets here is what the solver's task (a copy) and the
+# scorers (the same task) see.
+_sample: ContextVar[tuple[int | str, int] | None] = ContextVar("offswitch_sample", default=None)
+
+
+@hooks(name="offswitch_sample", description="Tells the embedded model's seeds the sample/epoch.")
+class SampleHook(Hooks):
+    async def on_sample_attempt_start(self, data: SampleAttemptStart) -> None:
+        _sample.set((data.summary.id, data.summary.epoch))
+
+
 def _seed(base: int | None, turn: int) -> int:
     """Deterministic per sample, epoch and turn, so a fixed seed reproduces a run
     while the epochs of one sample still differ from each other."""
-    from inspect_ai.log._samples import sample_active
-
-    active = sample_active()
-    ident = f"{base or 0}/{active.sample.id if active else ''}/{active.epoch if active else 0}"
+    sample_id, epoch = _sample.get() or ("", 0)
+    ident = f"{base or 0}/{sample_id}/{epoch}"
     return int.from_bytes(hashlib.sha256(f"{ident}/{turn}".encode()).digest()[:4], "little")
 
 
-@modelapi(name="offswitch")
 class EmbeddedModel(ModelAPI):
+    """Registered lazily as the `offswitch` provider (see .providers)."""
+
     def __init__(
         self,
         model_name: str,
@@ -197,7 +210,7 @@ class EmbeddedModel(ModelAPI):
                 function=c.function,
                 arguments=c.arguments,
                 parse_error=c.parse_error,
-            )  # fmt: skip
+            )
             for i, c in enumerate(parsed.tool_calls if parsed else [])
         ]
         message = ChatMessageAssistant(

@@ -22,7 +22,6 @@ from inspect_ai.model import (
     ModelAPI,
     ModelOutput,
     ModelUsage,
-    modelapi,
 )
 from inspect_ai.tool import ToolCall, ToolChoice, ToolInfo
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -79,8 +78,9 @@ def _tokens(text: str) -> int:
     return max(1, len(text) // 4)  # a rough count; real tokenizers are not needed offline
 
 
-@modelapi(name="replay")
 class ReplayModel(ModelAPI):
+    """Registered lazily as the `replay` provider (see .providers)."""
+
     def __init__(
         self,
         model_name: str,
@@ -111,14 +111,15 @@ class ReplayModel(ModelAPI):
                 for i, c in enumerate(t.tool_calls)
             ]
             message = ChatMessageAssistant(
-                content=t.content, tool_calls=calls or None, model=self.model_name,
+                content=t.content,
+                tool_calls=calls or None,
+                model=self.model_name,
                 source="generate",
-            )  # fmt: skip
+            )
         prompt = sum(_tokens(m.text) for m in input)
         out = _tokens(message.text + str([c.arguments for c in message.tool_calls or []]))
         output = ModelOutput.from_message(message)
-        output.usage = ModelUsage(input_tokens=prompt, output_tokens=out,
-                                  total_tokens=prompt + out)  # fmt: skip
+        output.usage = ModelUsage(input_tokens=prompt, output_tokens=out, total_tokens=prompt + out)
         return output
 
     def max_connections(self) -> int:

@@ -138,11 +138,6 @@ def _to_call(payload: str, index: int) -> ToolCall:
 CALL_KEYS = re.compile(r'^\{\s*"(name|function|tool)"\s*:')
 
 
-def _looks_like_call(text: str) -> bool:
-    obj = outermost_object(text)
-    return obj is not None and CALL_KEYS.search(obj) is not None
-
-
 def parse(text: str) -> Parsed:
     blocks = list(TOOL_CALL_BLOCK.finditer(text))
     if blocks:

@@ -9,11 +9,11 @@ from inspect_ai.util import (
     OutputLimitExceededError,
     SandboxEnvironment,
     SandboxEnvironmentConfigType,
+    SandboxEnvironmentLimits,
     SandboxUnavailableError,
     SandboxUserUnsupportedError,
     sandboxenv,
 )
-from inspect_ai.util._sandbox.limits import SandboxEnvironmentLimits
 from pydantic import BaseModel
 from typing_extensions import override
 
@@ -110,8 +110,11 @@ class BwrapSandbox(SandboxEnvironment):
                 f"the bwrap machine has a single unprivileged user ({MACHINE_USER!r}), not {user!r}"
             )
         data = input.encode() if isinstance(input, str) else input
+        limit = SandboxEnvironmentLimits.MAX_EXEC_OUTPUT_SIZE  # read per call: it can be overridden
         try:
-            out = await self.machine.exec(cmd, input=data, cwd=cwd, env=env, timeout=timeout)
+            out = await self.machine.exec(
+                cmd, input=data, cwd=cwd, env=env, timeout=timeout, output_limit=limit
+            )
         except MachineUnavailable as ex:
             raise SandboxUnavailableError(str(ex)) from ex
         if out.timed_out:
@@ -139,13 +142,15 @@ class BwrapSandbox(SandboxEnvironment):
 
     @override
     async def read_file(self, file: str, text: bool = True) -> str | bytes:
+        limit = SandboxEnvironmentLimits.MAX_READ_FILE_SIZE
         try:
-            data = await self.machine.read_file(file)
+            data = await self.machine.read_file(file, limit=limit)
         except MachineUnavailable as ex:
             raise SandboxUnavailableError(str(ex)) from ex
-        limit = SandboxEnvironmentLimits.MAX_READ_FILE_SIZE
         if len(data) > limit:
-            raise OutputLimitExceededError(limit_str=f"{limit} bytes", truncated_output=None)
+            raise OutputLimitExceededError(
+                limit_str=SandboxEnvironmentLimits.MAX_READ_FILE_SIZE_STR, truncated_output=None
+            )
         return data.decode() if text else data
 
     def default_polling_interval(self) -> float:

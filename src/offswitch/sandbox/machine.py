@@ -63,6 +63,11 @@ CLONE_NEWNET, CLONE_NEWUSER = 0x40000000, 0x10000000  # <sched.h>, for setns(2)
 NS_GET_USERNS = 0xB701  # <linux/nsfs.h>: the user namespace that owns a namespace
 
 
+def absolute(machine_path: str) -> str:
+    """A machine path made absolute: relative paths are relative to the user's home."""
+    return machine_path if machine_path.startswith("/") else f"{MACHINE_HOME}/{machine_path}"
+
+
 def bwrap_path() -> str:
     """bwrap's path, after checking the host can run machines at all."""
     path = shutil.which("bwrap")
@@ -98,7 +103,6 @@ class Machine:
     disk_mounted: bool = False
     proc: asyncio.subprocess.Process | None = None
     listener: socket.socket | None = None
-    extra_binds: list[tuple[str, str, bool]] = field(default_factory=list)
     # Other hosts of the sample's private network: name -> address, for /etc/hosts.
     peers: dict[str, str] = field(default_factory=dict)
     network_of: Machine | None = None  # join this machine's network instead of a new one
@@ -119,8 +123,7 @@ class Machine:
 
     def host_path(self, machine_path: str) -> Path | None:
         """The host path behind a writable machine path, or None if it is not on the disk."""
-        p = os.path.normpath(machine_path if machine_path.startswith("/") else
-                             f"{MACHINE_HOME}/{machine_path}")  # fmt: skip
+        p = os.path.normpath(absolute(machine_path))
         for prefix, sub in ((MACHINE_HOME, "home"), ("/tmp", "tmp")):
             if p == prefix or p.startswith(prefix + "/"):
                 return self.root / "disk" / sub / os.path.relpath(p, prefix)
@@ -133,11 +136,10 @@ class Machine:
         hostname: str = "workstation",
         limits: Limits | None = None,
         base_dir: Path | None = None,
-        extra_binds: list[tuple[str, str, bool]] | None = None,
         peers: dict[str, str] | None = None,
         network_of: Machine | None = None,
     ) -> Machine:
-        """Start a machine. `extra_binds`: (host path, machine path, writable).
+        """Start a machine.
 
         `network_of`: share that machine's private network (its loopback-only namespace),
         so the two are hosts of one network that reaches nothing else. `peers`: host
@@ -150,8 +152,9 @@ class Machine:
         name = f"m-{uuid.uuid4().hex[:12]}"
         root = base / name
         root.mkdir(mode=0o711)
-        m = cls(root=root, hostname=hostname, limits=limits, extra_binds=extra_binds or [],
-                peers=peers or {}, network_of=network_of)  # fmt: skip
+        m = cls(
+            root=root, hostname=hostname, limits=limits, peers=peers or {}, network_of=network_of
+        )
         try:
             m._prepare_dirs()
             m.cgroups = make_cgroups(f"offswitch-{name}", limits)
@@ -217,8 +220,6 @@ class Machine:
             "--ro-bind", str(self.services), SERVICES_DIR,
             "--ro-bind", str(init_src), INIT_PATH,
         ]  # fmt: skip
-        for host, inside, writable in self.extra_binds:
-            args += ["--bind" if writable else "--ro-bind", host, inside]
         assert self.listener is not None
         args += [
             "--chdir", MACHINE_HOME, "--remount-ro", "/",
@@ -339,24 +340,24 @@ class Machine:
         if not self.alive:
             raise MachineUnavailable("the machine is not running")
         try:
-            reader, writer = await asyncio.open_unix_connection(
-                str(self.control_socket), limit=64 * 2**20
-            )
+            reader, writer = await asyncio.open_unix_connection(str(self.control_socket))
         except (ConnectionRefusedError, FileNotFoundError) as ex:
             raise MachineUnavailable("the machine is not accepting requests") from ex
         try:
             writer.write(json.dumps(req).encode() + b"\n")
             await writer.drain()
-            line = await asyncio.wait_for(reader.readline(), timeout)
+            # One request per connection: the answer is everything up to init's close, so
+            # its size has no line-length limit (a 100 MiB file is 133 MiB of base64).
+            answer = await asyncio.wait_for(reader.read(), timeout)
         except (ConnectionError, BrokenPipeError) as ex:
             raise MachineUnavailable("the machine went away during the request") from ex
         finally:
             writer.close()
-        if not line:
+        if not answer.endswith(b"\n"):
             # init exited mid-request: the machine was shut down (or killed)
             await self.wait_dead(2)
             raise MachineUnavailable("the machine shut down during the request")
-        resp: dict[str, Any] = json.loads(line)
+        resp: dict[str, Any] = json.loads(answer)
         err = resp.get("error")
         if err:
             exc = {
@@ -375,9 +376,18 @@ class Machine:
         cwd: str | None = None,
         env: dict[str, str] | None = None,
         timeout: float | None = None,
+        output_limit: int | None = None,
     ) -> ExecOutput:
-        req: dict[str, Any] = {"op": "exec", "cmd": cmd, "cwd": cwd, "env": env or {},
-                               "timeout": timeout}  # fmt: skip
+        """Run a command as the machine's user; `output_limit`: bytes kept of each stream's
+        tail (init's default, 10 MiB, when None). PermissionError if cmd may not be run."""
+        req: dict[str, Any] = {
+            "op": "exec",
+            "cmd": cmd,
+            "cwd": cwd,
+            "env": env or {},
+            "timeout": timeout,
+            "output_limit": output_limit,
+        }
         if input is not None:
             req["input"] = base64.b64encode(input).decode()
         # Host-side guard on top of init's own timeout, in case the machine hangs.
@@ -389,15 +399,13 @@ class Machine:
             timed_out=bool(resp.get("timeout")),
         )
 
-    async def read_file(self, path: str) -> bytes:
-        resp = await self._request({"op": "read", "path": self._abs(path)}, timeout=60)
+    async def read_file(self, path: str, limit: int | None = None) -> bytes:
+        """A file's bytes; with a `limit`, at most limit + 1 of them (more means too large)."""
+        req = {"op": "read", "path": absolute(path), "limit": limit}
+        resp = await self._request(req, timeout=60)
         return base64.b64decode(resp["data"])
 
     async def write_file(self, path: str, data: bytes, mode: int | None = None) -> None:
-        req = {"op": "write", "path": self._abs(path), "data": base64.b64encode(data).decode(),
-               "mode": mode}  # fmt: skip
+        encoded = base64.b64encode(data).decode()
+        req = {"op": "write", "path": absolute(path), "data": encoded, "mode": mode}
         await self._request(req, timeout=60)
-
-    @staticmethod
-    def _abs(path: str) -> str:
-        return path if path.startswith("/") else f"{MACHINE_HOME}/{path}"

@@ -4,7 +4,7 @@ This file runs *inside* the bubblewrap machine with the machine's own python3 an
 the standard library only. It is not imported by the harness.
 
 Protocol: the harness connects to the listening Unix socket whose file descriptor
-is passed as argv[1], sends one JSON line, and reads one JSON line back.
+is passed as argv[1], sends one JSON line, and reads one JSON line back, up to the close.
 Binary payloads are base64. One request per connection; one thread per connection.
 
 Why PID 1 needs care:
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import ctypes
+import errno
 import json
 import os
 import select
@@ -31,7 +32,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-MAX_OUTPUT = 10 * 1024 * 1024  # per stream, as Inspect's default exec limit
+MAX_OUTPUT = 10 * 1024 * 1024  # per stream, unless the request says (Inspect's default)
 BASE_ENV = {
     "PATH": "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin",
     "HOME": os.environ.get("HOME", "/home/user"),
@@ -58,18 +59,20 @@ def _reap() -> None:
             return
         with _cond:
             if pid in _ours:
-                _status[pid] = os.waitstatus_to_exitcode(status)
+                code = os.waitstatus_to_exitcode(status)
+                # Killed by signal N: report 128 + N, as a shell (and docker exec) would.
+                _status[pid] = 128 - code if code < 0 else code
                 _cond.notify_all()
 
 
-def _drain(stream: Any, sink: bytearray) -> None:
+def _drain(stream: Any, sink: bytearray, limit: int) -> None:
     while True:
         chunk = stream.read1(65536) if hasattr(stream, "read1") else stream.read(65536)
         if not chunk:
             return
         sink.extend(chunk)
-        if len(sink) > MAX_OUTPUT:  # keep the tail, as Inspect providers may
-            del sink[: len(sink) - MAX_OUTPUT]
+        if len(sink) > limit:  # keep the tail, as Inspect allows providers to
+            del sink[: len(sink) - limit]
 
 
 def _exec(req: dict[str, Any]) -> dict[str, Any]:
@@ -83,18 +86,22 @@ def _exec(req: dict[str, Any]) -> dict[str, Any]:
                 stdin=subprocess.PIPE if stdin_data is not None else subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
-                cwd=req.get("cwd") or env["HOME"],
+                # the user's home, even when the caller's env sets another HOME
+                cwd=req.get("cwd") or BASE_ENV["HOME"],
                 env=env,
                 start_new_session=True,  # own process group, so a timeout kills the whole tree
             )
-        except (FileNotFoundError, PermissionError, NotADirectoryError) as ex:
+        except (FileNotFoundError, NotADirectoryError) as ex:
+            # A missing command is an ordinary failure, as in a shell; a command that may
+            # not be run (PermissionError) goes back as an error, as Inspect specifies.
             code = 127 if isinstance(ex, FileNotFoundError) else 126
             return {"rc": code, "stdout": "", "stderr": _b64(f"{ex}\n".encode())}
         _ours.add(proc.pid)
     out, err = bytearray(), bytearray()
+    limit = int(req.get("output_limit") or MAX_OUTPUT)
     readers = [
-        threading.Thread(target=_drain, args=(proc.stdout, out), daemon=True),
-        threading.Thread(target=_drain, args=(proc.stderr, err), daemon=True),
+        threading.Thread(target=_drain, args=(proc.stdout, out, limit), daemon=True),
+        threading.Thread(target=_drain, args=(proc.stderr, err, limit), daemon=True),
     ]
     for r in readers:
         r.start()
@@ -122,7 +129,7 @@ def _exec(req: dict[str, Any]) -> dict[str, Any]:
         with _cond:
             _cond.wait_for(lambda: proc.pid in _status, 5)
     with _cond:
-        rc = _status.pop(proc.pid, -9)
+        rc = _status.pop(proc.pid, 128 + signal.SIGKILL)
         _ours.discard(proc.pid)
     proc.returncode = rc  # we reaped it ourselves; stops Popen from waiting again
     # A background child may keep the pipes open; don't wait for its EOF.
@@ -132,15 +139,22 @@ def _exec(req: dict[str, Any]) -> dict[str, Any]:
 
 
 def _read(req: dict[str, Any]) -> dict[str, Any]:
+    # With a limit, one byte more than it at most: enough to tell the file is too large
+    # without sending all of it.
+    limit = req.get("limit")
     with open(req["path"], "rb") as f:
-        return {"data": _b64(f.read())}
+        return {"data": _b64(f.read() if limit is None else f.read(int(limit) + 1))}
 
 
 def _write(req: dict[str, Any]) -> dict[str, Any]:
     path = req["path"]
     parent = os.path.dirname(path)
     if parent:
-        os.makedirs(parent, exist_ok=True)
+        try:
+            os.makedirs(parent, exist_ok=True)
+        except OSError as ex:  # name the file asked for too, not only the directory
+            where = f"{ex.strerror} (the directory of {path})"
+            raise OSError(ex.errno, where, ex.filename) from ex  # same errno, same subclass
     with open(path, "wb") as f:
         f.write(base64.b64decode(req["data"]))
     if req.get("mode") is not None:
@@ -161,8 +175,8 @@ def _b64(data: bytes) -> str:
 
 
 def _serve(conn: socket.socket) -> None:
-    with conn:
-        f = conn.makefile("rwb")
+    # Closing both ends the connection, which tells the harness the answer is complete.
+    with conn, conn.makefile("rwb") as f:
         line = f.readline()
         if not line:
             return
@@ -170,7 +184,10 @@ def _serve(conn: socket.socket) -> None:
             req = json.loads(line)
             resp = OPS[req["op"]](req)
         except OSError as ex:
-            resp = {"error": type(ex).__name__, "message": str(ex)}
+            # Outside /home/user and /tmp the machine is read-only: to the caller, that is
+            # a path it may not write, like any other.
+            kind = "PermissionError" if ex.errno == errno.EROFS else type(ex).__name__
+            resp = {"error": kind, "message": str(ex)}
         except Exception as ex:  # report, never kill PID 1 (that would end the machine)
             resp = {"error": "InitError", "message": f"{type(ex).__name__}: {ex}"}
         f.write(json.dumps(resp).encode() + b"\n")

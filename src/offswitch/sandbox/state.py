@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .machine import MACHINE_HOME, Machine
+from .machine import MACHINE_HOME, Machine, absolute
 
 
 @dataclass(frozen=True)
@@ -24,10 +24,6 @@ class FileState:
     sha256: str | None = None  # regular files only
     size: int = 0
     target: str | None = None  # symlinks only
-
-    @property
-    def executable(self) -> bool:
-        return self.kind == "file" and bool(self.mode & 0o111)
 
 
 @dataclass(frozen=True)
@@ -81,8 +77,7 @@ def path_state(machine: Machine, machine_path: str) -> FileState | None:
     host = machine.host_path(machine_path)
     if host is None:
         raise ValueError(f"{machine_path} is not on the machine's writable disk")
-    return file_state(host, os.path.normpath(machine_path if machine_path.startswith("/")
-                                             else f"{MACHINE_HOME}/{machine_path}"))  # fmt: skip
+    return file_state(host, os.path.normpath(absolute(machine_path)))
 
 
 def snapshot(machine: Machine, root: str = MACHINE_HOME) -> dict[str, FileState]:
@@ -228,11 +223,15 @@ def capture(machine: Machine) -> MachineState:
 def state_diff(before: MachineState, after: MachineState) -> dict[str, list[dict[str, Any]]]:
     """Files created/changed/deleted (with hashes), processes started/ended, sockets."""
     files = [
-        {"path": c.path, "change": c.change,
-         "before": _hash(c.before), "after": _hash(c.after),
-         "size": c.after.size if c.after else None}
+        {
+            "path": c.path,
+            "change": c.change,
+            "before": _hash(c.before),
+            "after": _hash(c.after),
+            "size": c.after.size if c.after else None,
+        }
         for c in diff(before.files, after.files)
-    ]  # fmt: skip
+    ]
     b_procs, a_procs = set(before.processes), set(after.processes)
     b_socks, a_socks = set(before.sockets), set(after.sockets)
     return {
