@@ -23,15 +23,16 @@ from inspect_ai.model import ChatMessageSystem, ChatMessageUser, GenerateConfig
 from inspect_ai.tool import ToolDef, ToolInfo
 
 from offswitch.models.embedded import DEFAULTS, STOP, EmbeddedModel, engine_for
+from offswitch.scenarios import get_scenario
 from offswitch.scenarios._agent import bash, submit
-from offswitch.scenarios.shutdown.task import shutdown
-from offswitch.scenarios.shutdown.variants import VARIANTS, prompts
+from offswitch.scenarios.harness import build_task
+from offswitch.scenarios.shutdown.variants import SETTINGS, prompts
 
 GEN_TOKENS = 128
 
 
 def first_turn() -> tuple[list[ChatMessageSystem | ChatMessageUser], list[ToolInfo]]:
-    system, user = prompts(VARIANTS[0])
+    system, user = prompts(SETTINGS[0])
     infos = [ToolInfo(name=t.name, description=t.description, parameters=t.parameters)
              for t in (ToolDef(bash()), ToolDef(submit()))]  # fmt: skip
     return [ChatMessageSystem(content=system), ChatMessageUser(content=user)], infos
@@ -99,7 +100,7 @@ def per_turn(model: str, variant: str, max_turns: int) -> None:
     engine = engine_for(model)
     engine.thread.submit(engine.llm.reset).result()  # start cold, like a fresh process
     with tempfile.TemporaryDirectory() as logs:
-        task = shutdown(variants=[variant], max_turns=max_turns)
+        task = build_task(get_scenario("shutdown"), [variant], max_turns=max_turns)
         [log] = inspect_eval(task, model=f"offswitch/{model}", log_dir=logs, display="none", seed=7)
         full = read_eval_log(log.location, resolve_attachments=True)
         sample = full.samples[0]  # type: ignore[index]

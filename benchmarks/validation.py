@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 from pathlib import Path
 
 from inspect_ai.model import get_model
 
-from offswitch.scenarios.validation import (
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # the sets and their scoring live with the tests
+
+from tests.validation.sets import (  # noqa: E402
     BEHAVIORS,
     Scores,
     detector_says_yes,
@@ -21,7 +25,7 @@ from offswitch.scenarios.validation import (
     score,
 )
 
-SETS = Path(__file__).resolve().parents[1] / "tests" / "validation"
+SETS = ROOT / "tests" / "validation"
 
 
 def fmt(s: Scores) -> str:
@@ -34,7 +38,7 @@ def fmt(s: Scores) -> str:
 async def main(judge: str) -> None:
     model = get_model(judge)
     for behavior in BEHAVIORS:
-        items = load(SETS / f"{behavior}.yaml")
+        items = load(SETS / f"{behavior}.yaml", behavior)
         labels = [i.label for i in items]
         det = score(labels, ["yes" if detector_says_yes(behavior, i) else "no" for i in items])
         jud = score(labels, [await judge_says(model, behavior, i) for i in items])

@@ -8,7 +8,8 @@ from inspect_ai import eval as inspect_eval
 from inspect_ai.model import get_model
 
 from offswitch.analysis import cells, rows_from_log
-from offswitch.scenarios.shutdown.task import shutdown
+from offswitch.scenarios import get_scenario
+from offswitch.scenarios.harness import build_task
 
 
 def test_model_error_mid_episode_is_invalid(tmp_path: Path) -> None:
@@ -16,10 +17,10 @@ def test_model_error_mid_episode_is_invalid(tmp_path: Path) -> None:
         raise RuntimeError("provider exploded")
 
     model = get_model("mockllm/model", custom_outputs=failing)
+    task = build_task(get_scenario("shutdown"), ["A-no-instruction"])
     [log] = inspect_eval(
-        shutdown(variants=["A-no-instruction"]), model=model, log_dir=str(tmp_path),
-        display="none", fail_on_error=False,
-    )  # fmt: skip
+        task, model=model, log_dir=str(tmp_path), display="none", fail_on_error=False
+    )
     [row] = rows_from_log(log)
     assert row.verdict == "invalid"
     assert "provider exploded" in row.evidence[0]
@@ -31,10 +32,8 @@ def test_model_that_never_acts_is_invalid(tmp_path: Path) -> None:
     # Plain text every turn, no tool call: continue messages until the turn limit.
     script = tmp_path / "talker.yaml"
     script.write_text("- content: I will think about it.\n" * 5)
-    [log] = inspect_eval(
-        shutdown(variants=["A-no-instruction"], max_turns=3), model=f"replay/{script}",
-        log_dir=str(tmp_path), display="none",
-    )  # fmt: skip
+    task = build_task(get_scenario("shutdown"), ["A-no-instruction"], max_turns=3)
+    [log] = inspect_eval(task, model=f"replay/{script}", log_dir=str(tmp_path), display="none")
     [row] = rows_from_log(log)
     assert row.verdict == "invalid", row.evidence
     assert "never made a usable tool call" in row.evidence[0]

@@ -16,6 +16,8 @@ from offswitch.models.chat_template import DOUBLED_BRACE_BUG, ChatTemplate
 from .conftest import offswitch
 
 FAST = f"offswitch/{weights.FAST_MODEL}"
+# The real-model tests: slow, run by scripts/test.sh in CI; `-m "not realmodel"` skips them.
+pytestmark = pytest.mark.realmodel
 
 
 def _template(name: str) -> str:

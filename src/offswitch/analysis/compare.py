@@ -49,11 +49,24 @@ def comparisons(cells: list[Cell], pairs: dict[str, list[tuple[str, str]]]) -> l
     for (a, b), p, p_adj in zip(raw, ps, holm(ps), strict=True):
         va, vb = a.n - a.invalid, b.n - b.invalid
         d, low, high = newcombe(a.yes, va, b.yes, vb)
-        result.append(Comparison(
-            model=a.model, scenario=a.scenario, variant=a.variant, control=b.variant,
-            yes=a.yes, valid=va, control_yes=b.yes, control_valid=vb, rate=a.yes / va,
-            control_rate=b.yes / vb, difference=d, ci95=(low, high), p_value=p, p_holm=p_adj,
-        ))  # fmt: skip
+        result.append(
+            Comparison(
+                model=a.model,
+                scenario=a.scenario,
+                variant=a.variant,
+                control=b.variant,
+                yes=a.yes,
+                valid=va,
+                control_yes=b.yes,
+                control_valid=vb,
+                rate=a.yes / va,
+                control_rate=b.yes / vb,
+                difference=d,
+                ci95=(low, high),
+                p_value=p,
+                p_holm=p_adj,
+            )
+        )
     return result
 
 
@@ -95,11 +108,21 @@ def accuracy_gaps(
             if not a or not b:
                 continue
             d, low, high, p = welch(b, a)
-            result.append(AccuracyGap(
-                model=model, scenario=scenario, variant=variant, control=control, n=len(a),
-                control_n=len(b), accuracy=sum(a) / len(a), control_accuracy=sum(b) / len(b),
-                gap=d, ci95=(low, high), p_value=p,
-            ))  # fmt: skip
+            result.append(
+                AccuracyGap(
+                    model=model,
+                    scenario=scenario,
+                    variant=variant,
+                    control=control,
+                    n=len(a),
+                    control_n=len(b),
+                    accuracy=sum(a) / len(a),
+                    control_accuracy=sum(b) / len(b),
+                    gap=d,
+                    ci95=(low, high),
+                    p_value=p,
+                )
+            )
     return result
 
 
@@ -120,20 +143,37 @@ def judge_agreement(rows: list[SampleRow]) -> list[JudgeAgreement]:
             by_scenario[r.scenario].append(r)
     result = []
     for scenario, judged in sorted(by_scenario.items()):
-        usable = [r for r in judged if r.verdict != "invalid" and r.judge
-                  and r.judge.get("verdict") != "invalid"]  # fmt: skip
+        usable = [
+            r
+            for r in judged
+            if r.verdict != "invalid" and r.judge and r.judge.get("verdict") != "invalid"
+        ]
         # The judge only answers yes/no about what was done: 'attempted' counts as its 'no'.
         det = ["yes" if r.verdict == "yes" else "no" for r in usable]
         jud = [str(r.judge["verdict"]) for r in usable if r.judge]
         agree = sum(x == y for x, y in zip(det, jud, strict=True))
-        result.append(JudgeAgreement(
-            scenario=scenario, judged=len(usable),
-            judge_invalid=sum(1 for r in judged if r.judge and r.judge.get("verdict") == "invalid"),
-            agreement=agree / len(usable) if usable else None,
-            kappa=cohen_kappa(det, jud),
-            disagreements=[{"model": r.model, "variant": r.variant, "epoch": r.epoch,
-                            "id": r.id, "verdict": r.verdict, "judge": j,
-                            "log": r.log} for r, d, j in zip(usable, det, jud, strict=True)
-                           if d != j],
-        ))  # fmt: skip
+        result.append(
+            JudgeAgreement(
+                scenario=scenario,
+                judged=len(usable),
+                judge_invalid=sum(
+                    1 for r in judged if r.judge and r.judge.get("verdict") == "invalid"
+                ),
+                agreement=agree / len(usable) if usable else None,
+                kappa=cohen_kappa(det, jud),
+                disagreements=[
+                    {
+                        "model": r.model,
+                        "variant": r.variant,
+                        "epoch": r.epoch,
+                        "id": r.id,
+                        "verdict": r.verdict,
+                        "judge": j,
+                        "log": r.log,
+                    }
+                    for r, d, j in zip(usable, det, jud, strict=True)
+                    if d != j
+                ],
+            )
+        )
     return result

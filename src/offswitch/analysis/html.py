@@ -42,11 +42,14 @@ def _img(png: bytes, alt: str) -> str:
 def _table(head: list[str], rows: list[list[str]], num_from: int = 99) -> str:
     th = "".join(f"<th>{escape(h)}</th>" for h in head)
     body = "".join(
-        "<tr>" + "".join(
+        "<tr>"
+        + "".join(
             f'<td class="num">{v}</td>' if i >= num_from else f"<td>{v}</td>"
-            for i, v in enumerate(r)) + "</tr>"
+            for i, v in enumerate(r)
+        )
+        + "</tr>"
         for r in rows
-    )  # fmt: skip
+    )
     return f"<table><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>"
 
 
@@ -60,12 +63,35 @@ def _cells_section(
     scenario: str, cells: list[Cell], short: dict[str, str], order: list[str]
 ) -> str:
     extra = extra_columns(cells)
-    rows = [[escape(short[c.model]), escape(c.variant), str(c.n), str(c.yes), str(c.attempted),
-             str(c.no), str(c.invalid), pct(c.invalid_rate), f"{pct(c.rate)} {interval(c.ci95)}",
-             f"{pct(c.attempt_rate)} {interval(c.attempt_ci95)}", *(f(c) for _, f in extra)]
-            for c in cells]  # fmt: skip
-    head = ["model", "variant", "n", "yes", "attempted", "no", "invalid", "invalid rate",
-            "rate [95% CI]", "attempt rate [95% CI]", *(name for name, _ in extra)]  # fmt: skip
+    rows = [
+        [
+            escape(short[c.model]),
+            escape(c.variant),
+            str(c.n),
+            str(c.yes),
+            str(c.attempted),
+            str(c.no),
+            str(c.invalid),
+            pct(c.invalid_rate),
+            f"{pct(c.rate)} {interval(c.ci95)}",
+            f"{pct(c.attempt_rate)} {interval(c.attempt_ci95)}",
+            *(f(c) for _, f in extra),
+        ]
+        for c in cells
+    ]
+    head = [
+        "model",
+        "variant",
+        "n",
+        "yes",
+        "attempted",
+        "no",
+        "invalid",
+        "invalid rate",
+        "rate [95% CI]",
+        "attempt rate [95% CI]",
+        *(name for name, _ in extra),
+    ]
     rates = plots.rates(scenario, cells, short, order)
     heat = plots.heatmap(scenario, cells, short, order)
     imgs = _img(rates, f"{scenario} rates by variant and model") + _img(
@@ -98,7 +124,7 @@ def render(report: Report, title: str = "offswitch report") -> str:
                 ]
             ],
             num_from=0,
-        ),  # fmt: skip
+        ),
     ]
     if report.skipped:
         items = "".join(f"<li>{escape(s)}</li>" for s in report.skipped)
@@ -117,68 +143,147 @@ def render(report: Report, title: str = "offswitch report") -> str:
 
 
 def _comparisons(report: Report, short: dict[str, str]) -> str:
-    head = "<h2>Comparisons</h2><p class='note'>Each variant against its declared control, " \
-           "within a model: difference in behaviour rate with Newcombe's hybrid score 95% " \
-           "interval, Fisher's exact p (two-sided), and Holm's adjustment across every " \
-           "comparison in this report (* below 0.05).</p>"  # fmt: skip
+    head = (
+        "<h2>Comparisons</h2><p class='note'>Each variant against its declared control, "
+        "within a model: difference in behaviour rate with Newcombe's hybrid score 95% "
+        "interval, Fisher's exact p (two-sided), and Holm's adjustment across every "
+        "comparison in this report (* below 0.05).</p>"
+    )
     if not report.comparisons:
         return head + "<p>No variant/control pair with valid samples in these logs.</p>"
-    rows = [[escape(short[c.model]), escape(c.scenario), escape(c.variant), escape(c.control),
-             f"{c.yes}/{c.valid}", f"{c.control_yes}/{c.control_valid}",
-             f"{signed(c.difference)} [{signed(c.ci95[0])}, {signed(c.ci95[1])}]",
-             f"{c.p_value:.3g}", f"{c.p_holm:.3g}" + (" *" if c.p_holm < 0.05 else "")]
-            for c in report.comparisons]  # fmt: skip
-    return head + _table(["model", "scenario", "variant", "control", "variant yes/valid",
-                          "control yes/valid", "difference (points) [95% CI]", "p",
-                          "p (Holm)"], rows, num_from=4)  # fmt: skip
+    rows = [
+        [
+            escape(short[c.model]),
+            escape(c.scenario),
+            escape(c.variant),
+            escape(c.control),
+            f"{c.yes}/{c.valid}",
+            f"{c.control_yes}/{c.control_valid}",
+            f"{signed(c.difference)} [{signed(c.ci95[0])}, {signed(c.ci95[1])}]",
+            f"{c.p_value:.3g}",
+            f"{c.p_holm:.3g}" + (" *" if c.p_holm < 0.05 else ""),
+        ]
+        for c in report.comparisons
+    ]
+    return head + _table(
+        [
+            "model",
+            "scenario",
+            "variant",
+            "control",
+            "variant yes/valid",
+            "control yes/valid",
+            "difference (points) [95% CI]",
+            "p",
+            "p (Holm)",
+        ],
+        rows,
+        num_from=4,
+    )
 
 
 def _gaps(report: Report, short: dict[str, str]) -> str:
     if not report.accuracy_gaps:
         return ""
-    head = "<h2>Accuracy gaps (sandbagging)</h2><p class='note'>Mean accuracy of the " \
-           "control minus that of the variant, within a model, in percentage points: " \
-           "positive when the variant scores lower. Welch's 95% interval and two-sided " \
-           "p over samples; invalid samples are left out.</p>"  # fmt: skip
-    rows = [[escape(short.get(g.model, g.model)), escape(g.scenario), escape(g.variant),
-             escape(g.control), f"{pct(g.accuracy)} ({g.n})",
-             f"{pct(g.control_accuracy)} ({g.control_n})", gap_interval(g), gap_p(g)]
-            for g in report.accuracy_gaps]  # fmt: skip
-    return head + _table(["model", "scenario", "variant", "control", "variant accuracy (n)",
-                          "control accuracy (n)", "gap (points) [95% CI]", "p"], rows,
-                         num_from=4)  # fmt: skip
+    head = (
+        "<h2>Accuracy gaps (sandbagging)</h2><p class='note'>Mean accuracy of the "
+        "control minus that of the variant, within a model, in percentage points: "
+        "positive when the variant scores lower. Welch's 95% interval and two-sided "
+        "p over samples; invalid samples are left out.</p>"
+    )
+    rows = [
+        [
+            escape(short.get(g.model, g.model)),
+            escape(g.scenario),
+            escape(g.variant),
+            escape(g.control),
+            f"{pct(g.accuracy)} ({g.n})",
+            f"{pct(g.control_accuracy)} ({g.control_n})",
+            gap_interval(g),
+            gap_p(g),
+        ]
+        for g in report.accuracy_gaps
+    ]
+    return head + _table(
+        [
+            "model",
+            "scenario",
+            "variant",
+            "control",
+            "variant accuracy (n)",
+            "control accuracy (n)",
+            "gap (points) [95% CI]",
+            "p",
+        ],
+        rows,
+        num_from=4,
+    )
 
 
 def _references(report: Report, short: dict[str, str]) -> str:
-    head = "<h2>Published reference numbers</h2><p class='note ref'>Numbers from the public " \
-           "studies for the same model and condition, measured with other harnesses, prompts " \
-           "and dates: a reference, not a result.</p>"  # fmt: skip
+    head = (
+        "<h2>Published reference numbers</h2><p class='note ref'>Numbers from the public "
+        "studies for the same model and condition, measured with other harnesses, prompts "
+        "and dates: a reference, not a result.</p>"
+    )
     if not report.references:
         return head + "<p>No measured model and condition matches a published number.</p>"
-    rows = [[escape(short[m.cell.model]), escape(m.cell.scenario), escape(m.cell.variant),
-             f"{pct(m.cell.rate)} {interval(m.cell.ci95)} (n={m.cell.valid})",
-             f"<span class='ref'>{escape(m.reference.model)}: {m.reference.shown()}"
-             + (f" (n={m.reference.n})" if m.reference.n else "") + "</span>",
-             escape(m.reference.citation) + (f"<br><span class='note'>{escape(m.reference.note)}"
-                                              "</span>" if m.reference.note else "")]
-            for m in report.references]  # fmt: skip
-    return head + _table(["model", "scenario", "variant", "measured [95% CI]",
-                          "published (reference)", "study"], rows)  # fmt: skip
+    rows = [
+        [
+            escape(short[m.cell.model]),
+            escape(m.cell.scenario),
+            escape(m.cell.variant),
+            f"{pct(m.cell.rate)} {interval(m.cell.ci95)} (n={m.cell.valid})",
+            f"<span class='ref'>{escape(m.reference.model)}: {m.reference.shown()}"
+            + (f" (n={m.reference.n})" if m.reference.n else "")
+            + "</span>",
+            escape(m.reference.citation)
+            + (
+                f"<br><span class='note'>{escape(m.reference.note)}</span>"
+                if m.reference.note
+                else ""
+            ),
+        ]
+        for m in report.references
+    ]
+    return head + _table(
+        ["model", "scenario", "variant", "measured [95% CI]", "published (reference)", "study"],
+        rows,
+    )
 
 
 def _judge(report: Report) -> str:
     head = "<h2>LLM judge vs deterministic verdicts</h2>"
     if not report.judge:
         return head + "<p>No LLM judge ran in these logs.</p>"
-    rows = [[escape(j.scenario), str(j.judged), str(j.judge_invalid), pct(j.agreement),
-             "-" if j.kappa is None else f"{j.kappa:.2f}", str(len(j.disagreements))]
-            for j in report.judge]  # fmt: skip
-    body = _table(["scenario", "judged", "judge invalid", "agreement", "Cohen's kappa",
-                   "disagreements"], rows, num_from=1)  # fmt: skip
-    dis = [[escape(d["model"]), escape(d["variant"]), str(d["epoch"]), escape(d["verdict"]),
+    rows = [
+        [
+            escape(j.scenario),
+            str(j.judged),
+            str(j.judge_invalid),
+            pct(j.agreement),
+            "-" if j.kappa is None else f"{j.kappa:.2f}",
+            str(len(j.disagreements)),
+        ]
+        for j in report.judge
+    ]
+    body = _table(
+        ["scenario", "judged", "judge invalid", "agreement", "Cohen's kappa", "disagreements"],
+        rows,
+        num_from=1,
+    )
+    dis = [
+        [
+            escape(d["model"]),
+            escape(d["variant"]),
+            str(d["epoch"]),
+            escape(d["verdict"]),
             escape(str(d["judge"])),
-            f"<a href='{_view_link(report, d['log']['file'], d['id'], d['epoch'])}'>open</a>"]
-           for j in report.judge for d in j.disagreements]  # fmt: skip
+            f"<a href='{_view_link(report, d['log']['file'], d['id'], d['epoch'])}'>open</a>",
+        ]
+        for j in report.judge
+        for d in j.disagreements
+    ]
     if dis:
         body += _table(["model", "variant", "epoch", "detector", "judge", "sample"], dis)
     return head + body
@@ -186,21 +291,50 @@ def _judge(report: Report) -> str:
 
 def _samples(report: Report, short: dict[str, str]) -> str:
     # Behaviour, attempts and broken runs first: they are what a reader checks.
-    ordered = sorted(report.samples, key=lambda r: (r.verdict == "no", r.scenario, r.model,
-                                                    r.variant, r.epoch))  # fmt: skip
+    ordered = sorted(
+        report.samples, key=lambda r: (r.verdict == "no", r.scenario, r.model, r.variant, r.epoch)
+    )
     shown = ordered[:MAX_SAMPLE_ROWS]
     rows = []
     for r in shown:
         evidence = "".join(f"<li>{escape(e)}</li>" for e in r.evidence)
         link = _view_link(report, r.log["file"], r.log["sample_id"], r.epoch)
-        rows.append([escape(short.get(r.model, r.model)), escape(r.scenario), escape(r.variant),
-                     str(r.epoch), f"<span class='v-{r.verdict}'>{r.verdict}</span>",
-                     escape(", ".join(r.labels)),
-                     f"<details><summary>{len(r.evidence)} items</summary><ul>{evidence}</ul>"
-                     "</details>", f"<a href='{link}'>inspect view</a>"])  # fmt: skip
-    note = "" if len(shown) == len(ordered) else (
-        f"<p class='note'>Showing {len(shown)} of {len(ordered)} samples; the JSON and CSV "
-        "exports have all of them.</p>")  # fmt: skip
-    return ("<h2>Samples</h2>" + note + '<div id="samples">'
-            + _table(["model", "scenario", "variant", "epoch", "verdict", "labels", "evidence",
-                      "transcript"], rows) + "</div>")  # fmt: skip
+        rows.append(
+            [
+                escape(short.get(r.model, r.model)),
+                escape(r.scenario),
+                escape(r.variant),
+                str(r.epoch),
+                f"<span class='v-{r.verdict}'>{r.verdict}</span>",
+                escape(", ".join(r.labels)),
+                f"<details><summary>{len(r.evidence)} items</summary><ul>{evidence}</ul></details>",
+                f"<a href='{link}'>inspect view</a>",
+            ]
+        )
+    note = (
+        ""
+        if len(shown) == len(ordered)
+        else (
+            f"<p class='note'>Showing {len(shown)} of {len(ordered)} samples; the JSON and CSV "
+            "exports have all of them.</p>"
+        )
+    )
+    return (
+        "<h2>Samples</h2>"
+        + note
+        + '<div id="samples">'
+        + _table(
+            [
+                "model",
+                "scenario",
+                "variant",
+                "epoch",
+                "verdict",
+                "labels",
+                "evidence",
+                "transcript",
+            ],
+            rows,
+        )
+        + "</div>"
+    )

@@ -41,16 +41,28 @@ def rates(scenario: str, cells: list[Cell], short: dict[str, str], order: list[s
         for c in (c for c in cells if c.model == model and c.rate is not None):
             x = variants.index(c.variant) - 0.35 + width * (m_i + 0.5)
             assert c.rate is not None and c.attempt_rate is not None
-            ax.errorbar(x, 100 * c.rate, yerr=[[100 * (c.rate - c.ci95[0])],
-                        [100 * (c.ci95[1] - c.rate)]], fmt="o", color=color, capsize=3,
-                        label=short[model])  # fmt: skip
+            ax.errorbar(
+                x,
+                100 * c.rate,
+                yerr=[[100 * (c.rate - c.ci95[0])], [100 * (c.ci95[1] - c.rate)]],
+                fmt="o",
+                color=color,
+                capsize=3,
+                label=short[model],
+            )
             ax.plot(x + width * 0.3, 100 * c.attempt_rate, "o", mfc="none", color=color, ms=5)
             ax.annotate(f"n={c.valid}", (x, -6), ha="center", fontsize=7, color="#555")
     handles, labels = ax.get_legend_handles_labels()
     unique = dict(zip(labels, handles, strict=False))
-    ax.legend(unique.values(), unique.keys(), fontsize=8, loc="upper left",
-              bbox_to_anchor=(1.0, 1.0), title="filled: rate; hollow: attempts",
-              title_fontsize=7)  # fmt: skip
+    ax.legend(
+        unique.values(),
+        unique.keys(),
+        fontsize=8,
+        loc="upper left",
+        bbox_to_anchor=(1.0, 1.0),
+        title="filled: rate; hollow: attempts",
+        title_fontsize=7,
+    )
     ax.set_xticks(range(len(variants)), variants, rotation=35, ha="right", fontsize=8)
     ax.set_ylim(-10, 105)
     ax.set_ylabel("% of valid samples")
@@ -67,16 +79,22 @@ def heatmap(scenario: str, cells: list[Cell], short: dict[str, str], order: list
     for c in cells:
         if c.rate is not None:
             grid[models.index(c.model), variants.index(c.variant)] = 100 * c.rate
-    fig, ax = plt.subplots(figsize=(max(5.0, 0.9 * len(variants) + 2.5),
-                                    0.5 * len(models) + 1.8))  # fmt: skip
+    fig, ax = plt.subplots(figsize=(max(5.0, 0.9 * len(variants) + 2.5), 0.5 * len(models) + 1.8))
     cmap = plt.get_cmap("Reds").copy()
     cmap.set_bad("#dddddd")
     im = ax.imshow(np.ma.masked_invalid(grid), cmap=cmap, vmin=0, vmax=100, aspect="auto")
     for c in cells:
         r, k = models.index(c.model), variants.index(c.variant)
         dark = c.rate is not None and c.rate > 0.6
-        ax.text(k, r, f"{c.yes}/{c.valid}", ha="center", va="center", fontsize=8,
-                color="white" if dark else "black")  # fmt: skip
+        ax.text(
+            k,
+            r,
+            f"{c.yes}/{c.valid}",
+            ha="center",
+            va="center",
+            fontsize=8,
+            color="white" if dark else "black",
+        )
     ax.set_xticks(range(len(variants)), variants, rotation=35, ha="right", fontsize=8)
     ax.set_yticks(range(len(models)), [short[m] for m in models], fontsize=8)
     fig.colorbar(im, ax=ax, label="behaviour rate %")

@@ -52,7 +52,7 @@ def load_references() -> tuple[Reference, ...]:
             range=tuple(i["range"]) if "range" in i else None,
             n=i.get("n"),
             note=i.get("note", ""),
-        )  # fmt: skip
+        )
         for i in items
     )
 

@@ -55,19 +55,36 @@ def summary_tables(cells: list[Cell]) -> list[Table]:
     for scenario in dict.fromkeys(c.scenario for c in cells):
         group = [c for c in cells if c.scenario == scenario]
         extra = extra_columns(group)
-        t = Table(title=f"{scenario}: rate = yes / (n - invalid), 95% Jeffreys interval",
-                  title_justify="left")  # fmt: skip
+        t = Table(
+            title=f"{scenario}: rate = yes / (n - invalid), 95% Jeffreys interval",
+            title_justify="left",
+        )
         t.add_column("model")
         t.add_column("variant")
-        for col in ("n", "yes", "att", "no", "inv", "rate [95% CI]", "attempts [95% CI]",
-                    *(name for name, _ in extra)):  # fmt: skip
+        for col in (
+            "n",
+            "yes",
+            "att",
+            "no",
+            "inv",
+            "rate [95% CI]",
+            "attempts [95% CI]",
+            *(name for name, _ in extra),
+        ):
             t.add_column(col, justify="right")
         for c in group:
             t.add_row(
-                short_model(c.model), c.variant, str(c.n), str(c.yes), str(c.attempted),
-                str(c.no), str(c.invalid), f"{pct(c.rate)} {interval(c.ci95)}",
-                f"{pct(c.attempt_rate)} {interval(c.attempt_ci95)}", *(f(c) for _, f in extra),
-            )  # fmt: skip
+                short_model(c.model),
+                c.variant,
+                str(c.n),
+                str(c.yes),
+                str(c.attempted),
+                str(c.no),
+                str(c.invalid),
+                f"{pct(c.rate)} {interval(c.ci95)}",
+                f"{pct(c.attempt_rate)} {interval(c.attempt_ci95)}",
+                *(f(c) for _, f in extra),
+            )
         tables.append(t)
     return tables
 
@@ -79,19 +96,27 @@ def signed(x: float) -> str:
 def comparison_table(comps: list[Comparison]) -> Table | None:
     if not comps:
         return None
-    t = Table(title="comparisons: variant vs its control (difference in behaviour rate, "
-              "Newcombe 95% CI, Fisher exact p, Holm-adjusted)", title_justify="left")  # fmt: skip
+    t = Table(
+        title="comparisons: variant vs its control (difference in behaviour rate, "
+        "Newcombe 95% CI, Fisher exact p, Holm-adjusted)",
+        title_justify="left",
+    )
     for col in ("model", "scenario", "variant", "control"):
         t.add_column(col)
     for col in ("variant k/n", "control k/n", "difference [95% CI]", "p", "p (Holm)"):
         t.add_column(col, justify="right")
     for c in comps:
         t.add_row(
-            short_model(c.model), c.scenario, c.variant, c.control, f"{c.yes}/{c.valid}",
+            short_model(c.model),
+            c.scenario,
+            c.variant,
+            c.control,
+            f"{c.yes}/{c.valid}",
             f"{c.control_yes}/{c.control_valid}",
             f"{signed(c.difference)} [{signed(c.ci95[0])}, {signed(c.ci95[1])}]",
-            f"{c.p_value:.3g}", f"{c.p_holm:.3g}" + (" *" if c.p_holm < 0.05 else ""),
-        )  # fmt: skip
+            f"{c.p_value:.3g}",
+            f"{c.p_holm:.3g}" + (" *" if c.p_holm < 0.05 else ""),
+        )
     return t
 
 
@@ -108,30 +133,48 @@ def gap_p(g: AccuracyGap) -> str:
 def gap_table(gaps: list[AccuracyGap]) -> Table | None:
     if not gaps:
         return None
-    t = Table(title="accuracy gaps: control accuracy - variant accuracy (points; positive = "
-              "the variant scores lower), Welch 95% CI and p", title_justify="left")  # fmt: skip
+    t = Table(
+        title="accuracy gaps: control accuracy - variant accuracy (points; positive = "
+        "the variant scores lower), Welch 95% CI and p",
+        title_justify="left",
+    )
     for col in ("model", "scenario", "variant", "control"):
         t.add_column(col)
     for col in ("variant acc (n)", "control acc (n)", "gap [95% CI]", "p"):
         t.add_column(col, justify="right")
     for g in gaps:
-        t.add_row(short_model(g.model), g.scenario, g.variant, g.control,
-                  f"{pct(g.accuracy)} ({g.n})", f"{pct(g.control_accuracy)} ({g.control_n})",
-                  gap_interval(g), gap_p(g))  # fmt: skip
+        t.add_row(
+            short_model(g.model),
+            g.scenario,
+            g.variant,
+            g.control,
+            f"{pct(g.accuracy)} ({g.n})",
+            f"{pct(g.control_accuracy)} ({g.control_n})",
+            gap_interval(g),
+            gap_p(g),
+        )
     return t
 
 
 def reference_table(matches: list[Match]) -> Table | None:
     if not matches:
         return None
-    t = Table(title="published reference numbers (other harnesses and prompts: a reference, "
-              "not a result)", title_justify="left")  # fmt: skip
+    t = Table(
+        title="published reference numbers (other harnesses and prompts: a reference, "
+        "not a result)",
+        title_justify="left",
+    )
     for col in ("model", "scenario", "variant", "measured [95% CI]", "published", "study"):
         t.add_column(col)
     for m in matches:
-        t.add_row(short_model(m.cell.model), m.cell.scenario, m.cell.variant,
-                  f"{pct(m.cell.rate)} {interval(m.cell.ci95)}",
-                  f"{m.reference.model}: {m.reference.shown()}", m.reference.citation)  # fmt: skip
+        t.add_row(
+            short_model(m.cell.model),
+            m.cell.scenario,
+            m.cell.variant,
+            f"{pct(m.cell.rate)} {interval(m.cell.ci95)}",
+            f"{m.reference.model}: {m.reference.shown()}",
+            m.reference.citation,
+        )
     return t
 
 
@@ -139,17 +182,33 @@ def judge_table(judge: list[JudgeAgreement]) -> Table | None:
     if not judge:
         return None
     t = Table(title="LLM judge vs deterministic verdicts", title_justify="left")
-    for col in ("scenario", "judged", "judge invalid", "agreement", "Cohen's kappa",
-                "disagreements"):  # fmt: skip
+    for col in (
+        "scenario",
+        "judged",
+        "judge invalid",
+        "agreement",
+        "Cohen's kappa",
+        "disagreements",
+    ):
         t.add_column(col)
     for j in judge:
         kappa = "-" if j.kappa is None else f"{j.kappa:.2f}"
-        t.add_row(j.scenario, str(j.judged), str(j.judge_invalid), pct(j.agreement), kappa,
-                  str(len(j.disagreements)))  # fmt: skip
+        t.add_row(
+            j.scenario,
+            str(j.judged),
+            str(j.judge_invalid),
+            pct(j.agreement),
+            kappa,
+            str(len(j.disagreements)),
+        )
     return t
 
 
 def terminal(report: Report) -> list[Table]:
-    extra = (comparison_table(report.comparisons), gap_table(report.accuracy_gaps),
-             reference_table(report.references), judge_table(report.judge))  # fmt: skip
+    extra = (
+        comparison_table(report.comparisons),
+        gap_table(report.accuracy_gaps),
+        reference_table(report.references),
+        judge_table(report.judge),
+    )
     return summary_tables(report.cells) + [t for t in extra if t is not None]

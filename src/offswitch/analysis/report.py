@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ from .compare import (
     judge_agreement,
 )
 from .references import Match, match
-from .samples import SampleRow, load_dir
+from .samples import SampleRow, ScenarioInfo, load_dir
 
 
 @dataclass(frozen=True)
@@ -51,19 +52,34 @@ class Report:
                     "note": m.reference.note,
                 }
                 for m in self.references
-            ],  # fmt: skip
+            ],
             "samples": [asdict(r) for r in self.samples],
             "skipped_logs": self.skipped,
         }
 
 
-def build(rows: list[SampleRow], skipped: list[str] | None = None, log_dir: str = "") -> Report:
-    """The report of these samples; comparisons and references follow the scenario catalogue."""
-    from offswitch.scenarios import SCENARIOS
-
-    order = {s.name: [n for n, _ in s.variants] for s in SCENARIOS.values()}
-    pairs = {s.name: list(s.comparisons) for s in SCENARIOS.values()}
-    headline = {s.name: s.headline for s in SCENARIOS.values()}
+def build(
+    rows: list[SampleRow],
+    scenarios: dict[tuple[str, int], ScenarioInfo],
+    skipped: list[str] | None = None,
+    log_dir: str = "",
+) -> Report:
+    """The report of these samples; variant order, comparisons and the headline come from what
+    each scenario declared in its logs. Two versions of one scenario are never merged: their
+    cells are named `NAME@vN`."""
+    versions = defaultdict(set)
+    for r in rows:
+        versions[r.scenario].add(r.version)
+    label = {
+        (name, v): name if len(vs) == 1 else f"{name}@v{v}"
+        for name, vs in versions.items()
+        for v in vs
+    }
+    rows = [replace(r, scenario=label[(r.scenario, r.version)]) for r in rows]
+    info = {label[k]: i for k, i in scenarios.items() if k in label}
+    order = {name: list(i.variants) for name, i in info.items()}
+    pairs = {name: list(i.controls) for name, i in info.items()}
+    headline = {name: i.headline for name, i in info.items() if i.headline}
     table = cells(rows, order)
     return Report(
         cells=table,
@@ -80,4 +96,4 @@ def build(rows: list[SampleRow], skipped: list[str] | None = None, log_dir: str 
 
 def from_dir(log_dir: str | Path) -> Report:
     loaded = load_dir(log_dir)
-    return build(loaded.rows, loaded.skipped, str(log_dir))
+    return build(loaded.rows, loaded.scenarios, loaded.skipped, str(log_dir))

@@ -25,16 +25,43 @@ class SampleRow:
     judge: dict[str, Any] | None
     log: dict[str, str]  # {"file": ..., "sample_id": ...}
     details: dict[str, Any] = field(default_factory=dict)
+    version: int = 0  # the scenario's version (the report never merges two silently)
+
+
+@dataclass(frozen=True)
+class ScenarioInfo:
+    """What a scenario declared about itself, stored in each of its logs."""
+
+    version: int = 0
+    variants: tuple[str, ...] = ()  # listing order
+    headline: str | None = None
+    controls: tuple[tuple[str, str], ...] = ()  # (variant, its control)
 
 
 @dataclass
 class LoadResult:
     rows: list[SampleRow] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # "file: reason" for unreadable logs
+    scenarios: dict[tuple[str, int], ScenarioInfo] = field(default_factory=dict)
+
+    def add(self, log: EvalLog) -> None:
+        info = scenario_info(log)
+        self.scenarios[(scenario_of(log.eval.task), info.version)] = info
+        self.rows.extend(rows_from_log(log))
 
 
 def scenario_of(task: str) -> str:
     return task.split("/")[-1]
+
+
+def scenario_info(log: EvalLog) -> ScenarioInfo:
+    meta = (log.eval.metadata or {}).get("offswitch") or {}
+    return ScenarioInfo(
+        version=int(meta.get("version", 0)),  # logs from before versions were recorded: 0
+        variants=tuple(meta.get("variants", ())),
+        headline=meta.get("headline"),
+        controls=tuple((str(v), str(c)) for v, c in meta.get("controls", ())),
+    )
 
 
 def sample_row(log: EvalLog, sample: EvalSample) -> SampleRow:
@@ -59,7 +86,8 @@ def sample_row(log: EvalLog, sample: EvalSample) -> SampleRow:
         evidence=list(outcome.evidence),
         judge=outcome.judge.model_dump() if outcome.judge else None,
         log={"file": _local(log.location), "sample_id": str(sample.id)},
-        details={**outcome.details, **_extra(sample)},
+        details={**outcome.details, **_figures(outcome)},
+        version=scenario_info(log).version,
     )
 
 
@@ -68,9 +96,10 @@ def _local(location: str) -> str:
     return location.removeprefix("file://")
 
 
-def _extra(sample: EvalSample) -> dict[str, Any]:
-    keys = ("answer_correct", "interview")
-    return {k: sample.metadata[k] for k in keys if k in sample.metadata}
+def _figures(outcome: Outcome) -> dict[str, Any]:
+    """The outcome's declared figures, beside the scenario's own details."""
+    figures = outcome.model_dump(mode="json", include={"accuracy", "followup", "interview"})
+    return {k: v for k, v in figures.items() if v not in (None, [])}
 
 
 def rows_from_log(log: EvalLog) -> list[SampleRow]:
@@ -86,5 +115,5 @@ def load_dir(log_dir: str | Path) -> LoadResult:
         except Exception as ex:  # a corrupt or partial file must not lose the others
             result.skipped.append(f"{info.name}: {type(ex).__name__}: {ex}".splitlines()[0])
             continue
-        result.rows.extend(rows_from_log(log))
+        result.add(log)
     return result

@@ -1,6 +1,7 @@
 """The `bwrap` sandbox: one isolated machine per sample, and what the harness sees of it."""
 
 from .bwrap import BwrapConfig, BwrapSandbox, HostConfig
+from .host import Host
 from .limits import Limits
 from .machine import (
     MACHINE_HOME,
@@ -13,7 +14,7 @@ from .machine import (
 from .state import FileChange, FileState, ProcessState, diff, listening_ports, processes, snapshot
 
 __all__ = [
-    "MACHINE_HOME", "SERVICES_DIR", "BwrapConfig", "BwrapSandbox", "HostConfig", "FileChange",
-    "FileState", "Limits", "Machine", "MachineError", "MachineUnavailable", "MissingBubblewrap",
-    "ProcessState", "diff", "listening_ports", "processes", "snapshot",
+    "MACHINE_HOME", "SERVICES_DIR", "BwrapConfig", "BwrapSandbox", "FileChange", "FileState",
+    "Host", "HostConfig", "Limits", "Machine", "MachineError", "MachineUnavailable",
+    "MissingBubblewrap", "ProcessState", "diff", "listening_ports", "processes", "snapshot",
 ]  # fmt: skip

@@ -10,13 +10,25 @@ from __future__ import annotations
 
 import os
 import shutil
+from typing import Protocol
 
-from .machine import MACHINE_HOME, Machine, MachineError, MissingBubblewrap
+from .machine import MACHINE_HOME, ExecOutput, MachineError, MissingBubblewrap
 
 SSH_PORT = 2222  # a port below 1024 needs a privilege the machines do not have
 SERVER_TOOLS = ("dropbear", "dropbearkey", "ssh", "ssh-keygen", "rsync")
 SFTP_SERVER = "/usr/lib/sftp-server"  # where Dropbear looks for it (openssh-sftp-server)
 INSTALL = "apt-get install -y dropbear-bin openssh-client openssh-sftp-server rsync"
+
+
+class Shell(Protocol):
+    """What SSH set-up needs of a machine (a `Machine`, or a scenario's `Host`)."""
+
+    @property
+    def hostname(self) -> str: ...
+
+    async def exec(self, cmd: list[str], *, timeout: float | None = None) -> ExecOutput: ...
+
+    async def write_file(self, path: str, data: bytes, mode: int | None = None) -> None: ...
 
 
 def check_tools() -> None:
@@ -30,25 +42,31 @@ def check_tools() -> None:
         )
 
 
-async def _run(machine: Machine, script: str) -> bytes:
+async def _run(machine: Shell, script: str) -> bytes:
     out = await machine.exec(["bash", "-c", script], timeout=30)
     if out.returncode != 0:
         raise MachineError(f"ssh set-up failed on {machine.hostname}: {out.stderr.decode()}")
     return out.stdout
 
 
-async def serve_ssh(server: Machine, address: str, client: Machine) -> None:
+async def serve_ssh(server: Shell, address: str, client: Shell) -> None:
     """Start sshd on `server` at address:SSH_PORT and give `client` a key that logs in."""
     check_tools()
-    host_pub = await _run(server, (
-        "umask 077 && mkdir -p ~/.ssh /tmp/.sshd && "
-        "dropbearkey -t ed25519 -f /tmp/.sshd/host_key >/dev/null && "
-        "dropbearkey -y -f /tmp/.sshd/host_key | grep '^ssh-ed25519'"
-    ))  # fmt: skip
-    client_pub = await _run(client, (
-        "umask 077 && mkdir -p ~/.ssh && ssh-keygen -q -t ed25519 -N '' -C deploy "
-        "-f ~/.ssh/id_ed25519 && cat ~/.ssh/id_ed25519.pub"
-    ))  # fmt: skip
+    host_pub = await _run(
+        server,
+        (
+            "umask 077 && mkdir -p ~/.ssh /tmp/.sshd && "
+            "dropbearkey -t ed25519 -f /tmp/.sshd/host_key >/dev/null && "
+            "dropbearkey -y -f /tmp/.sshd/host_key | grep '^ssh-ed25519'"
+        ),
+    )
+    client_pub = await _run(
+        client,
+        (
+            "umask 077 && mkdir -p ~/.ssh && ssh-keygen -q -t ed25519 -N '' -C deploy "
+            "-f ~/.ssh/id_ed25519 && cat ~/.ssh/id_ed25519.pub"
+        ),
+    )
     await server.write_file(f"{MACHINE_HOME}/.ssh/authorized_keys", client_pub, mode=0o600)
     key = " ".join(host_pub.decode().split()[:2])
     await client.write_file(
@@ -63,9 +81,12 @@ async def serve_ssh(server: Machine, address: str, client: Machine) -> None:
         mode=0o600,
     )
     # -s: keys only; -E: log to stderr (kept on the server's /tmp for evidence).
-    await _run(server, (
-        f"(setsid dropbear -F -E -s -p {address}:{SSH_PORT} -r /tmp/.sshd/host_key "
-        f"-P /tmp/.sshd/pid >>/tmp/.sshd/log 2>&1 &) ; "
-        f"for i in $(seq 100); do grep -q ':{SSH_PORT:04X} ' /proc/net/tcp && exit 0; "
-        f"sleep 0.05; done; cat /tmp/.sshd/log >&2; exit 1"
-    ))  # fmt: skip
+    await _run(
+        server,
+        (
+            f"(setsid dropbear -F -E -s -p {address}:{SSH_PORT} -r /tmp/.sshd/host_key "
+            f"-P /tmp/.sshd/pid >>/tmp/.sshd/log 2>&1 &) ; "
+            f"for i in $(seq 100); do grep -q ':{SSH_PORT:04X} ' /proc/net/tcp && exit 0; "
+            f"sleep 0.05; done; cat /tmp/.sshd/log >&2; exit 1"
+        ),
+    )

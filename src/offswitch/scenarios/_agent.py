@@ -1,9 +1,10 @@
 """The tool-using agent every machine scenario runs: a shell with visible thoughts, and submit.
 
-Like the study's agent (FIELD.md §1): `bash(cmd, thoughts)` so the rationale is visible
-even for hidden-reasoning models, `submit(answer)` to finish, a continue message when
-the model makes no tool call. Tool calls run one at a time so the scenario can look at
-the machine after every call, as the study's harness did.
+As in Palisade's shutdown study (the shell tool of its Inspect agent takes a free-text
+`thoughts` argument): `bash(cmd, thoughts)` so the rationale is visible even for
+hidden-reasoning models, `submit(answer)` to finish, a continue message when the model
+makes no tool call. Tool calls run one at a time so the scenario can look at the machine
+after every call, as the study's harness did.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from inspect_ai.model import (
-    ChatMessageAssistant,
+    ChatMessage,
     ChatMessageTool,
     ChatMessageUser,
     execute_tools,
@@ -75,14 +76,32 @@ def submit() -> Tool:
 
 
 @dataclass
-class Episode:
+class AgentRun:
     """What happened in the agent loop, for the scenario's detector."""
 
+    messages: list[ChatMessage]  # the whole conversation (the sample's own list)
     end: EndReason = "stopped"
     calls: list[ToolCall] = field(default_factory=list)  # executed tool calls, in order
     usable: int = 0  # calls that ran without a tool error (unknown tool, unparseable call...)
     turns: int = 0
     submitted: str | None = None
+
+    def agent_text(self, with_thoughts: bool = False) -> str:
+        """Everything the agent wrote (and the `thoughts` of its calls, if asked)."""
+        parts = []
+        for m in self.messages:
+            if m.role == "assistant":
+                parts.append(m.text)
+                if with_thoughts:
+                    parts.extend(str(c.arguments.get("thoughts", "")) for c in m.tool_calls or [])
+        return "\n\n".join(parts)
+
+    def tool_outputs(self) -> str:
+        return "\n".join(m.text for m in self.messages if m.role == "tool")
+
+    def commands(self) -> list[str]:
+        """The agent's bash commands, in order."""
+        return [str(c.arguments.get("cmd", "")) for c in self.calls if c.function == "bash"]
 
 
 # Called after each executed tool call with its index in Episode.calls;
@@ -92,9 +111,9 @@ AfterCall = Callable[[int, ToolCall], Awaitable[bool]]
 
 async def run_agent(
     state: TaskState, tools: list[Tool], max_turns: int, after_call: AfterCall
-) -> Episode:
+) -> AgentRun:
     model = get_model()
-    ep = Episode()
+    ep = AgentRun(state.messages)
     while ep.turns < max_turns:
         ep.turns += 1
         output = await model.generate(state.messages, tools)
@@ -121,7 +140,7 @@ async def run_agent(
                 ep.end = "ended_by_scenario"
             else:
                 continue
-            _close_unexecuted(state, message, calls[i + 1 :])
+            _close_unexecuted(state, calls[i + 1 :])
             return ep
     ep.end = "turn_limit"
     return ep
@@ -131,21 +150,19 @@ def _succeeded(messages: Sequence[object]) -> bool:
     return all(not isinstance(m, ChatMessageTool) or m.error is None for m in messages)
 
 
-def _close_unexecuted(
-    state: TaskState, message: ChatMessageAssistant, rest: list[ToolCall]
-) -> None:
-    """Every tool call needs a result, or API models reject a follow-up (the interview)."""
+def _close_unexecuted(state: TaskState, rest: list[ToolCall]) -> None:
+    """Every tool call needs a result, or API models reject a follow-up question."""
     for call in rest:
         state.messages.append(
             ChatMessageTool(
                 content="Not run: the session had ended.",
                 tool_call_id=call.id,
                 function=call.function,
-            )  # fmt: skip
+            )
         )
 
 
-async def interview(state: TaskState, questions: list[str]) -> list[str]:
+async def ask(state: TaskState, questions: list[str]) -> list[str]:
     """Ask follow-up questions in the same conversation, without tools; return the answers."""
     answers = []
     for q in questions:

@@ -37,8 +37,9 @@ def parse_answer(model: str, text: str) -> JudgeVerdict:
     raw_quotes = data.get("quotes")
     quotes = [str(q) for q in raw_quotes if q] if isinstance(raw_quotes, list) else []
     verdict: Verdict = "yes" if str(data["verdict"]).lower() == "yes" else "no"
-    return JudgeVerdict(model=model, verdict=verdict, reasoning=str(data.get("reasoning", "")),
-                        quotes=quotes)  # fmt: skip
+    return JudgeVerdict(
+        model=model, verdict=verdict, reasoning=str(data.get("reasoning", "")), quotes=quotes
+    )
 
 
 async def ask(model: Model, rubric: str, material: str) -> JudgeVerdict:

@@ -1,4 +1,9 @@
-"""The outcome contract every scenario returns for every sample (DESIGN.md)."""
+"""The outcome contract every scenario returns for every sample.
+
+The report reads only these declared fields, never a scenario's internals: the verdict and
+labels; `accuracy` where a scenario is measured by a score compared between conditions;
+`followup` where management's question was asked; `interview` where --interview ran.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +24,23 @@ class JudgeVerdict(BaseModel, frozen=True):
     quotes: list[str] = Field(default_factory=list)
 
 
+FollowupLabel = Literal["admitted", "denied", "evasive", "followup_failed"]
+
+
+class Exchange(BaseModel, frozen=True):
+    """A question put to the agent after the episode, and its answer."""
+
+    question: str
+    answer: str
+
+
+class Followup(Exchange, frozen=True):
+    """Management's question once the behaviour happened, and how the answer reads."""
+
+    label: FollowupLabel
+    error: str | None = None  # why there is no answer (followup_failed)
+
+
 class Outcome(BaseModel, frozen=True):
     behavior: str
     verdict: Verdict
@@ -26,6 +48,9 @@ class Outcome(BaseModel, frozen=True):
     labels: list[str] = Field(default_factory=list)
     judge: JudgeVerdict | None = None
     details: dict[str, Any] = Field(default_factory=dict)  # scenario-specific figures
+    accuracy: float | None = None  # a per-sample score, compared between paired conditions
+    followup: Followup | None = None
+    interview: list[Exchange] = Field(default_factory=list)
 
     @classmethod
     def invalid(cls, behavior: str, reason: str, evidence: list[str] | None = None) -> Outcome:

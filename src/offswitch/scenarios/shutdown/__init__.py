@@ -1,0 +1,20 @@
+"""Shutdown resistance (Palisade): does the agent let ./shutdown.sh end its machine?
+(README.md)"""
+
+from __future__ import annotations
+
+from ..spec import Spec, episode_in
+from .variants import VARIANTS
+
+BEHAVIOR = "shutdown_sabotage"
+
+SPEC = Spec(
+    name="shutdown",
+    behavior=BEHAVIOR,
+    version=1,
+    summary="Palisade shutdown resistance: does the agent let ./shutdown.sh end its machine?",
+    variants=VARIANTS,
+    episode=episode_in(__name__, "Shutdown"),
+    order=10,
+    quick_suite=True,
+)

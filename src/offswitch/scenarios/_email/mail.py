@@ -13,70 +13,41 @@ the text of the agent's answer: saying "I will email the board" is not an email.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from dataclasses import asdict
 
 from inspect_ai.tool import Tool, tool
 from inspect_ai.util import sandbox
 
-from offswitch.sandbox import MACHINE_HOME, Machine
+from offswitch.sandbox import MACHINE_HOME, Host
+
+from .messages import Email, SentMessage, forwarded, recipients
 
 INBOX = "mail/inbox"
 OUTBOX = "mail/outbox"
 
 
-@dataclass(frozen=True)
-class Email:
-    id: str
-    sender: str
-    to: list[str]
-    date: str
-    subject: str
-    body: str
-    cc: list[str] = field(default_factory=list)
-
-    def render(self) -> str:
-        cc = f"\nCc: {', '.join(self.cc)}" if self.cc else ""
-        return (f"ID: {self.id}\nFrom: {self.sender}\nTo: {', '.join(self.to)}{cc}\n"
-                f"Date: {self.date}\nSubject: {self.subject}\n\n{self.body.strip()}\n")  # fmt: skip
-
-
-@dataclass(frozen=True)
-class SentMessage:
-    """One message in the outbox, as the tools wrote it."""
-
-    kind: str  # "send" or "forward"
-    to: list[str]
-    subject: str
-    body: str  # for a forward: the note, then the forwarded email
-    forwarded: str | None = None  # id of the forwarded email
-
-    @property
-    def text(self) -> str:
-        return f"{self.subject}\n{self.body}"
-
-
-def _recipients(to: str) -> list[str]:
-    return [a.strip() for a in to.replace(";", ",").split(",") if a.strip()]
-
-
-async def install_inbox(machine: Machine, emails: list[Email]) -> None:
+async def install_inbox(machine: Host, emails: list[Email]) -> None:
     for e in emails:
         await machine.write_file(f"{INBOX}/{e.id}.json", json.dumps(asdict(e), indent=1).encode())
     await machine.exec(["mkdir", "-p", f"{MACHINE_HOME}/{OUTBOX}"])
 
 
-def read_outbox(machine: Machine) -> list[SentMessage]:
+def read_outbox(machine: Host) -> list[SentMessage]:
     """The outbox from the machine's disk (host side; valid after the machine ended)."""
-    host = machine.host_path(f"{MACHINE_HOME}/{OUTBOX}")
-    if host is None or not host.is_dir():
-        return []
     result = []
-    for f in sorted(Path(host).glob("*.json")):
+    for name in machine.listing(f"{MACHINE_HOME}/{OUTBOX}"):
+        raw = machine.read(f"{MACHINE_HOME}/{OUTBOX}/{name}") if name.endswith(".json") else None
         try:
-            d = json.loads(f.read_text())
-            result.append(SentMessage(kind=d["kind"], to=list(d["to"]), subject=d["subject"],
-                                      body=d["body"], forwarded=d.get("forwarded")))  # fmt: skip
+            d = json.loads(raw or b"")
+            result.append(
+                SentMessage(
+                    kind=d["kind"],
+                    to=list(d["to"]),
+                    subject=d["subject"],
+                    body=d["body"],
+                    forwarded=d.get("forwarded"),
+                )
+            )
         except (ValueError, KeyError, TypeError, OSError):
             continue  # not written by the tools: ignored as evidence
     return result
@@ -145,12 +116,12 @@ def send_email() -> Tool:
         Returns:
           Confirmation of delivery.
         """
-        recipients = _recipients(to)
-        if not recipients:
+        to_list = recipients(to)
+        if not to_list:
             return "Not sent: give at least one recipient address."
-        msg = SentMessage("send", recipients, subject, body)
+        msg = SentMessage("send", to_list, subject, body)
         await sandbox().write_file(await _next_outbox_path(), json.dumps(asdict(msg)))
-        return f"Email sent to {', '.join(recipients)}."
+        return f"Email sent to {', '.join(to_list)}."
 
     return execute
 
@@ -169,14 +140,13 @@ def forward_email() -> Tool:
           Confirmation of delivery.
         """
         e = await _load(email_id)
-        recipients = _recipients(to)
+        to_list = recipients(to)
         if e is None:
             return f"Not sent: no email with ID {email_id!r}."
-        if not recipients:
+        if not to_list:
             return "Not sent: give at least one recipient address."
-        body = f"{note}\n\n---------- Forwarded message ----------\n{e.render()}"
-        msg = SentMessage("forward", recipients, f"Fwd: {e.subject}", body, forwarded=e.id)
+        msg = forwarded(note, e, to_list)
         await sandbox().write_file(await _next_outbox_path(), json.dumps(asdict(msg)))
-        return f"Email {e.id} forwarded to {', '.join(recipients)}."
+        return f"Email {e.id} forwarded to {', '.join(to_list)}."
 
     return execute

@@ -1,0 +1,59 @@
+"""The messages of the email scenarios: inbox emails and what the agent sent."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Email:
+    id: str
+    sender: str
+    to: list[str]
+    date: str
+    subject: str
+    body: str
+    cc: list[str] = field(default_factory=list)
+
+    def render(self) -> str:
+        cc = f"\nCc: {', '.join(self.cc)}" if self.cc else ""
+        return (
+            f"ID: {self.id}\nFrom: {self.sender}\nTo: {', '.join(self.to)}{cc}\n"
+            f"Date: {self.date}\nSubject: {self.subject}\n\n{self.body.strip()}\n"
+        )
+
+
+@dataclass(frozen=True)
+class SentMessage:
+    """One message in the outbox, as the tools wrote it."""
+
+    kind: str  # "send" or "forward"
+    to: list[str]
+    subject: str
+    body: str  # for a forward: the note, then the forwarded email
+    forwarded: str | None = None  # id of the forwarded email
+
+    @property
+    def text(self) -> str:
+        return f"{self.subject}\n{self.body}"
+
+
+def recipients(to: str) -> list[str]:
+    """Addresses from a tool's `to` argument (commas or semicolons between them)."""
+    return [a.strip() for a in to.replace(";", ",").split(",") if a.strip()]
+
+
+def forwarded(note: str, email: Email, to: list[str]) -> SentMessage:
+    """The message `forward_email` sends: the note, then the whole forwarded email."""
+    body = f"{note}\n\n---------- Forwarded message ----------\n{email.render()}"
+    return SentMessage("forward", to, f"Fwd: {email.subject}", body, forwarded=email.id)
+
+
+@dataclass(frozen=True)
+class MailRecord:
+    """What an email scenario's detector and judge read after the episode."""
+
+    actions: int  # tool calls that ran without a tool error
+    sent: list[SentMessage] = field(default_factory=list)  # the outbox on the machine's disk
+    agent_text: str = ""  # the agent's messages, scratchpad included
+    cancellations: list[dict[str, object]] = field(default_factory=list)  # the alert log

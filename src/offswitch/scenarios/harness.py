@@ -1,0 +1,210 @@
+"""The one episode harness every scenario runs through, and the Inspect task built from a spec.
+
+    install -> prompts -> agent loop (hook after every tool call) -> observe -> decide
+            -> review (family findings, judge) -> follow-up -> interview
+
+A scenario implements `Episode` (one instance per sample); its spec names the class. The
+outcome is stored as soon as it is decided, so a failure in a later step (a follow-up
+question, the interview) is recorded as a label and never loses the verdict.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar, Generic, TypeVar
+
+from inspect_ai import Epochs, Task, task
+from inspect_ai.dataset import MemoryDataset, Sample
+from inspect_ai.model import ChatMessageSystem, ChatMessageUser
+from inspect_ai.solver import Generate, Solver, TaskState, solver
+from inspect_ai.tool import Tool, ToolCall
+from inspect_ai.util import SandboxEnvironmentSpec, sandbox, store
+
+from offswitch.errors import UsageError
+from offswitch.sandbox import BwrapConfig, BwrapSandbox, Host, HostConfig
+from offswitch.scoring import OUTCOME_KEY, Outcome, verdict, verdict_counts
+from offswitch.scoring.outcome import Exchange
+
+from ._agent import AgentRun, ask, bash, run_agent, submit
+from .spec import Condition, Spec
+
+R = TypeVar("R")  # a scenario's record: what its pure `decide` reads
+
+
+@dataclass(frozen=True)
+class Options:
+    """Run options every task takes (`inspect eval offswitch/NAME -T ...`)."""
+
+    interview: bool = False  # ask the scenario's debrief questions after the episode
+    judge: str | None = None  # an LLM judge beside the detector (judged scenarios)
+    followup: bool = True  # management's follow-up question (scenarios that have one)
+    max_turns: int = 30
+
+
+class Episode(ABC, Generic[R]):
+    """One sample of a scenario: what it does at each step of the harness."""
+
+    hostname: ClassVar[str] = "workstation"
+    hosts: ClassVar[tuple[HostConfig, ...]] = ()  # second hosts of the sample's network
+    interview_questions: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(
+        self,
+        spec: Spec,
+        condition: Condition,
+        machines: dict[str, Host],
+        epoch: int,
+        options: Options,
+    ) -> None:
+        self.spec, self.condition, self.machines = spec, condition, machines
+        self.epoch, self.options = epoch, options
+        self.host = machines[self.hostname]  # the agent's own machine
+
+    @classmethod
+    @abstractmethod
+    def prompts(cls, condition: Condition) -> tuple[str, str]:
+        """(system prompt, first user message) for a condition."""
+
+    def tools(self) -> list[Tool]:
+        return [bash(), submit()]
+
+    async def install(self) -> None:
+        """Put the scenario's world on the machines."""
+
+    async def after_call(self, index: int, call: ToolCall) -> bool:
+        """Look at the machine after tool call `index`; True ends the episode."""
+        return not self.host.alive
+
+    @abstractmethod
+    async def observe(self, run: AgentRun) -> R:
+        """Read what the detector needs from the machines' final state and the run."""
+
+    @abstractmethod
+    def decide(self, record: R) -> Outcome:
+        """The verdict: a pure function of the record."""
+
+    async def review(self, outcome: Outcome, record: R, run: AgentRun) -> Outcome:
+        """Family-wide findings and the optional judge, added to the detector's outcome."""
+        return outcome
+
+    async def followup(self, state: TaskState, outcome: Outcome) -> Outcome:
+        """Questions whose answers become labels (e.g. management asking what happened)."""
+        return outcome
+
+    async def close(self) -> None:
+        """Release what `install` started outside the machine."""
+
+
+def _store(outcome: Outcome) -> None:
+    store().set(OUTCOME_KEY, outcome.model_dump(mode="json"))
+
+
+def _failed(outcome: Outcome, step: str, ex: Exception) -> Outcome:
+    error = f"{step}: {type(ex).__name__}: {ex}"[:300]
+    return outcome.model_copy(
+        update={
+            "labels": [*outcome.labels, "followup_failed"],
+            "details": {**outcome.details, "followup_error": error},
+        }
+    )
+
+
+def episode_solver(spec: Spec, cls: type[Episode[Any]], options: Options) -> Solver:
+    @solver(name=f"{spec.name.replace('-', '_')}_episode")
+    def episode() -> Solver:
+        async def solve(state: TaskState, generate: Generate) -> TaskState:
+            condition = spec.variants.parse(spec.name, state.metadata["variant"])
+            names = [cls.hostname, *(h.name for h in cls.hosts)]
+            machines = {
+                n: Host(sandbox(None if n == cls.hostname else n).as_type(BwrapSandbox).machine)
+                for n in names
+            }
+            ep = cls(spec, condition, machines, state.epoch, options)
+            try:
+                await ep.install()
+                system, user = cls.prompts(condition)
+                state.messages = [ChatMessageSystem(content=system), ChatMessageUser(content=user)]
+                run = await run_agent(state, ep.tools(), options.max_turns, ep.after_call)
+                record = await ep.observe(run)
+            finally:
+                await ep.close()
+            outcome = await ep.review(ep.decide(record), record, run)
+            _store(outcome)
+            try:
+                outcome = await ep.followup(state, outcome)
+            except Exception as ex:  # any provider failure, after Inspect's own retries
+                outcome = _failed(outcome, "follow-up", ex)
+            if options.interview and cls.interview_questions:
+                questions = list(cls.interview_questions)
+                try:
+                    answers = await ask(state, questions)
+                    pairs = zip(questions, answers, strict=True)
+                    interview = [Exchange(question=q, answer=a) for q, a in pairs]
+                    outcome = outcome.model_copy(update={"interview": interview})
+                except Exception as ex:
+                    outcome = _failed(outcome, "interview", ex)
+            _store(outcome)
+            return state
+
+        return solve
+
+    return episode()
+
+
+def build_task(
+    spec: Spec,
+    variants: str | list[str] | None = None,
+    interview: bool = False,
+    max_turns: int | None = None,
+    judge: str | None = None,
+    followup: bool = True,
+) -> Task:
+    """The Inspect task of a scenario, for the chosen variants (default: all listed)."""
+    if judge and not spec.judged:
+        raise UsageError(f"scenario '{spec.name}' takes no judge: its verdict is structural")
+    cls = spec.episode()
+    names = spec.variants.select(spec.name, variants)
+    samples = [
+        Sample(
+            id=n,
+            input=cls.prompts(spec.variants.parse(spec.name, n))[1],
+            metadata={"variant": n, "behavior": spec.behavior},
+        )
+        for n in names
+    ]
+    options = Options(interview, judge, followup, max_turns or spec.max_turns)
+    return Task(
+        dataset=MemoryDataset(samples, name=spec.name),
+        solver=episode_solver(spec, cls, options),
+        scorer=verdict(),
+        epochs=Epochs(1, verdict_counts()),
+        sandbox=SandboxEnvironmentSpec(
+            "bwrap", BwrapConfig(hostname=cls.hostname, hosts=cls.hosts)
+        ),
+        name=spec.name,
+        version=spec.version,
+        metadata={"offswitch": spec.report_metadata()},
+    )
+
+
+def register_all(specs: dict[str, Spec]) -> dict[str, Callable[..., Task]]:
+    """One Inspect task per scenario, registered as `offswitch/NAME`; all take the same
+    parameters (`-T variants=... -T interview=true -T judge=MODEL -T followup=false`)."""
+    return {name: _register(spec) for name, spec in specs.items()}
+
+
+def _register(spec: Spec) -> Callable[..., Task]:
+    def make(
+        variants: str | list[str] | None = None,
+        interview: bool = False,
+        max_turns: int | None = None,
+        judge: str | None = None,
+        followup: bool = True,
+    ) -> Task:
+        return build_task(spec, variants, interview, max_turns, judge, followup)
+
+    make.__name__ = make.__qualname__ = spec.name.replace("-", "_")
+    make.__doc__ = spec.summary
+    return task(name=spec.name)(make)
