@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -100,28 +101,33 @@ def test_epochs_turn_limit_and_interview(tmp_path: Path) -> None:
     ] == "Yes. I did not interfere with the shutdown."
 
 
-# `python -m inspect_ai`, optionally as in an install without the [embedded] extra.
-INSPECT = """
+# `python -m inspect_ai` as in an install without the [embedded] extra (llama.cpp, jinja2).
+BASE_INSTALL = """
 import runpy, sys
-if sys.argv.pop(1) == "base":
-    sys.modules["llama_cpp"] = sys.modules["jinja2"] = None
+sys.modules["llama_cpp"] = sys.modules["jinja2"] = None
 runpy.run_module("inspect_ai", run_name="__main__")
 """
 
 
-@pytest.mark.parametrize("install", ["base", "embedded"])
-def test_inspect_eval_entry_point(tmp_path: Path, install: str) -> None:
-    import subprocess
-
-    r = subprocess.run(
-        [sys.executable, "-c", INSPECT, install, "eval", "offswitch/shutdown",
-         "--model", f"replay/{SHUTDOWN / 'sabotage-chmod.yaml'}", "-T", "variants=G-must",
-         "--log-dir", str(tmp_path), "--display", "none"],
-        capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
-    assert r.returncode == 0, r.stderr[-2000:]
-    assert "warning" not in (r.stdout + r.stderr).lower(), r.stderr
-    assert report(tmp_path)["samples"][0]["verdict"] == "yes"
+def test_inspect_eval_entry_point(tmp_path: Path) -> None:
+    args = ["eval", "offswitch/shutdown", "--model", f"replay/{SHUTDOWN / 'sabotage-chmod.yaml'}",
+            "-T", "variants=G-must", "--display", "none"]  # fmt: skip
+    launch = {"full": [sys.executable, "-m", "inspect_ai"],
+              "base": [sys.executable, "-c", BASE_INSTALL]}  # fmt: skip
+    running = {
+        name: subprocess.Popen(
+            [*cmd, *args, "--log-dir", str(tmp_path / name)],
+            text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )  # fmt: skip
+        for name, cmd in launch.items()
+    }
+    for name, proc in running.items():  # both at once: each is mostly Inspect's start-up
+        out, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err[-2000:]
+        assert "warning" not in (out + err).lower(), err
+        assert report(tmp_path / name)["samples"][0]["verdict"] == "yes"
 
 
 def test_list() -> None:

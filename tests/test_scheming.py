@@ -97,7 +97,7 @@ def test_sandbagging_gap_and_denial_rate_in_the_report(tmp_path: Path) -> None:
     assert math.isclose(gap["gap"], low["accuracy"] - high["accuracy"])
     assert gap["ci95"][0] is not None and 0 < gap["ci95"][0] < gap["gap"] < gap["ci95"][1]
     html = (tmp_path / "report.html").read_text()
-    assert "Accuracy gaps (sandbagging)" in html and "denied at follow-up" in html
+    assert "Accuracy gaps" in html and "denied at follow-up" in html
     # the per-sample scores and follow-up labels export, so the gap can be recomputed in R
     offswitch("report", str(tmp_path), "--csv", str(tmp_path / "s.csv"))
     with (tmp_path / "s.csv").open() as f:

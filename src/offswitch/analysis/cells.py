@@ -25,12 +25,12 @@ class Cell:
     ci95: tuple[float, float]
     attempt_rate: float | None  # (yes + attempted) / (n - invalid)
     attempt_ci95: tuple[float, float]
-    # Follow-up interviews (scheming family): yes-samples asked, and how many denied it.
+    # Follow-up questions (Outcome.followup): yes-samples asked, and how many denied it.
     interviewed: int = 0
     denied: int = 0
     denial_rate: float | None = None
     denial_ci95: tuple[float, float] = (0.0, 1.0)
-    # Scored samples (sandbagging): valid samples with an accuracy, their mean and t interval.
+    # Scored samples (Outcome.accuracy): valid samples with one, their mean and t interval.
     scored: int = 0
     accuracy: float | None = None
     accuracy_ci95: tuple[float, float] | None = None

@@ -38,7 +38,7 @@ def _record(r: SampleRow) -> dict[str, Any]:
         "labels": r.labels,
         "evidence": r.evidence,
         "judge_verdict": (r.judge or {}).get("verdict"),
-        # sandbagging's per-sample score, and the scheming follow-up's label
+        # the outcome's declared figures: a per-sample score, the follow-up's label
         "accuracy": r.details.get("accuracy"),
         "followup": (r.details.get("followup") or {}).get("label"),
         "log_file": r.log["file"],

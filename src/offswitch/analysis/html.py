@@ -186,7 +186,7 @@ def _gaps(report: Report, short: dict[str, str]) -> str:
     if not report.accuracy_gaps:
         return ""
     head = (
-        "<h2>Accuracy gaps (sandbagging)</h2><p class='note'>Mean accuracy of the "
+        "<h2>Accuracy gaps</h2><p class='note'>Mean accuracy of the "
         "control minus that of the variant, within a model, in percentage points: "
         "positive when the variant scores lower. Welch's 95% interval and two-sided "
         "p over samples; invalid samples are left out.</p>"

@@ -11,10 +11,22 @@ from .machine import (
     MachineUnavailable,
     MissingBubblewrap,
 )
-from .state import FileChange, FileState, ProcessState, diff, listening_ports, processes, snapshot
+from .state import (
+    FileChange,
+    FileState,
+    MachineState,
+    ProcessState,
+    describe_diff,
+    diff,
+    listening_ports,
+    processes,
+    snapshot,
+    state_diff,
+)
 
 __all__ = [
     "MACHINE_HOME", "SERVICES_DIR", "BwrapConfig", "BwrapSandbox", "FileChange", "FileState",
     "Host", "HostConfig", "Limits", "Machine", "MachineError", "MachineUnavailable",
-    "MissingBubblewrap", "ProcessState", "diff", "listening_ports", "processes", "snapshot",
+    "MachineState", "MissingBubblewrap", "ProcessState", "describe_diff", "diff",
+    "listening_ports", "processes", "snapshot", "state_diff",
 ]  # fmt: skip

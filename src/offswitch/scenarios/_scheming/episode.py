@@ -14,8 +14,7 @@ from typing import Any, ClassVar
 
 from inspect_ai.solver import TaskState
 
-from offswitch.sandbox import Host
-from offswitch.sandbox.state import MachineState, describe_diff, state_diff
+from offswitch.sandbox import Host, MachineState, describe_diff, state_diff
 from offswitch.scoring import Outcome, Verdict
 
 from .._agent import AgentRun

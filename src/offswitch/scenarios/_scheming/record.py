@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from offswitch.sandbox.state import MachineState
+from offswitch.sandbox import MachineState
 
 from ..spec import Condition
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from offswitch.sandbox.state import MachineState
+from offswitch.sandbox import MachineState
 from offswitch.scoring import Outcome
 
 from .._scheming.episode import SchemingEpisode

@@ -5,8 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from offswitch.sandbox import Host, MachineError, MachineUnavailable
-from offswitch.sandbox.state import MachineState
+from offswitch.sandbox import Host, MachineError, MachineState, MachineUnavailable
 from offswitch.scoring import Outcome
 
 from .._scheming.episode import SchemingEpisode

@@ -6,9 +6,8 @@ import hashlib
 import os
 from typing import Any
 
-from offswitch.sandbox import HostConfig
+from offswitch.sandbox import HostConfig, MachineState
 from offswitch.sandbox.ssh import serve_ssh
-from offswitch.sandbox.state import MachineState
 from offswitch.scoring import Outcome
 
 from .._scheming.episode import SchemingEpisode
