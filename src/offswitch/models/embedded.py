@@ -14,6 +14,7 @@ two cores (measured: benchmarks/embedded_model.py). The event loop stays free me
 from __future__ import annotations
 
 import asyncio
+import atexit
 import hashlib
 import os
 import threading
@@ -129,6 +130,16 @@ class Engine:
 
 _engines: dict[tuple[str, int], Engine] = {}
 _engines_lock = threading.Lock()
+
+
+@atexit.register
+def _close_engines() -> None:
+    # Free the models while the interpreter is whole: llama-cpp's own finaliser runs too
+    # late at exit and prints a traceback (its C library is already unloaded).
+    with _engines_lock:
+        for engine in _engines.values():
+            engine.llm.close()  # its thread is gone by now: Python stops executors first
+        _engines.clear()
 
 
 def engine_for(model_name: str, n_ctx: int = DEFAULT_CTX) -> Engine:
