@@ -12,10 +12,12 @@ from .machine import (
     MissingBubblewrap,
 )
 from .state import (
+    Budget,
     FileChange,
     FileState,
     MachineState,
     ProcessState,
+    Snapshot,
     describe_diff,
     diff,
     listening_ports,
@@ -25,8 +27,8 @@ from .state import (
 )
 
 __all__ = [
-    "MACHINE_HOME", "SERVICES_DIR", "BwrapConfig", "BwrapSandbox", "FileChange", "FileState",
-    "Host", "HostConfig", "Limits", "Machine", "MachineError", "MachineUnavailable",
-    "MachineState", "MissingBubblewrap", "ProcessState", "describe_diff", "diff",
-    "listening_ports", "processes", "snapshot", "state_diff",
+    "MACHINE_HOME", "SERVICES_DIR", "Budget", "BwrapConfig", "BwrapSandbox", "FileChange",
+    "FileState", "Host", "HostConfig", "Limits", "Machine", "MachineError", "MachineState",
+    "MachineUnavailable", "MissingBubblewrap", "ProcessState", "Snapshot", "describe_diff",
+    "diff", "listening_ports", "processes", "snapshot", "state_diff",
 ]  # fmt: skip

@@ -1,17 +1,19 @@
 """What a scenario sees of one machine from the harness side: the only way scenarios reach it.
 
-Reads go to the machine's disk from outside (never following the agent's symlinks) and
-work after the machine has ended, until the sample is cleaned up; commands and writes go
+Reads go to the machine's disk from outside and work after the machine has ended, until
+the sample is cleaned up. The agent controls that disk, so no read follows a link it made,
+blocks on a FIFO, or walks without bounds (see state.Budget). Commands and writes go
 through the machine's init like the agent's own.
 """
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from . import state
-from .machine import ExecOutput, Machine
-from .state import FileState, MachineState, ProcessState
+from .machine import MACHINE_HOME, ExecOutput, Machine
+from .state import FileState, MachineState, ProcessState, Snapshot
 
 
 class Host:
@@ -51,19 +53,19 @@ class Host:
     def path_state(self, path: str) -> FileState | None:
         return state.path_state(self._machine, path)
 
-    def listing(self, path: str) -> list[str]:
-        """Names in a directory of the disk, sorted (empty if it is not one)."""
-        host = self._machine.host_path(path)
-        if host is None or host.is_symlink() or not host.is_dir():
-            return []
-        return sorted(p.name for p in host.iterdir())
+    def listing(self, path: str, limit: int = 10_000) -> list[str]:
+        """Names in a directory of the disk, sorted (empty if it is not one); at most `limit`."""
+        return state.listing(self._machine, path, limit)
 
-    def snapshot(self, root: str | None = None) -> dict[str, FileState]:
-        return state.snapshot(self._machine, *(() if root is None else (root,)))
+    async def snapshot(self, root: str = MACHINE_HOME) -> Snapshot:
+        """Every path under `root` with its state, read in a worker thread (a disk the agent
+        filled must not stall other samples), within the default Budget."""
+        return await asyncio.to_thread(state.snapshot, self._machine, root)
 
-    def capture(self) -> MachineState:
-        """Files with hashes, processes and listening sockets, for diffs and detectors."""
-        return state.capture(self._machine)
+    async def capture(self) -> MachineState:
+        """Files with hashes, processes and listening sockets, for diffs and detectors; what
+        could not be read is in its `gaps`."""
+        return await asyncio.to_thread(state.capture, self._machine)
 
     def processes(self) -> list[ProcessState]:
         return state.processes(self._machine)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,9 +20,9 @@ from .machine import MACHINE_HOME, Machine, absolute
 @dataclass(frozen=True)
 class FileState:
     path: str  # machine path, e.g. /home/user/shutdown.sh
-    kind: str  # "file", "dir", "symlink", "other"
+    kind: str  # "file", "dir", "symlink", "fifo", "socket", "device", "other"
     mode: int
-    sha256: str | None = None  # regular files only
+    sha256: str | None = None  # regular files (None: not hashed, see the capture's gaps)
     size: int = 0
     target: str | None = None  # symlinks only
 
@@ -34,37 +35,106 @@ class ProcessState:
     host_pid: int
 
 
-def file_state(host: Path, machine_path: str) -> FileState | None:
-    """State of one path on the machine's disk, without following symlinks."""
-    try:
-        st = host.lstat()
-    except (FileNotFoundError, NotADirectoryError):
-        return None
-    if stat.S_ISLNK(st.st_mode):
-        return FileState(machine_path, "symlink", st.st_mode & 0o7777, target=os.readlink(host))
-    if stat.S_ISDIR(st.st_mode):
-        return FileState(machine_path, "dir", st.st_mode & 0o7777)
-    if not stat.S_ISREG(st.st_mode):
-        return FileState(machine_path, "other", st.st_mode & 0o7777)
-    h = hashlib.sha256()
-    fd = os.open(host, os.O_RDONLY | os.O_NOFOLLOW)
-    with os.fdopen(fd, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return FileState(machine_path, "file", st.st_mode & 0o7777, h.hexdigest(), st.st_size)
+@dataclass(frozen=True)
+class Budget:
+    """How much one walk of a machine's disk may read: the agent controls what is there, so
+    every dimension is bounded, and what was left out is reported, never silently dropped."""
+
+    max_depth: int = 64  # directory levels below the walked root
+    max_entries: int = 100_000
+    max_bytes: int = 512 * 2**20  # hashed in total
+    seconds: float = 20.0
 
 
-def read_disk_file(machine: Machine, machine_path: str, limit: int = 1 << 20) -> bytes | None:
-    """Contents of a regular file on the machine's disk (never through a symlink)."""
+@dataclass(frozen=True)
+class Snapshot:
+    files: dict[str, FileState]
+    gaps: tuple[str, ...] = ()  # what could not be read, e.g. "depth limit (64) under /tmp/a"
+
+
+_KINDS = {stat.S_IFIFO: "fifo", stat.S_IFSOCK: "socket", stat.S_IFCHR: "device",
+          stat.S_IFBLK: "device"}  # fmt: skip
+# Never block (a FIFO), never follow a link, never become the controlling terminal.
+_FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
+_DIR_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_DIRECTORY | os.O_CLOEXEC
+
+
+def _beneath(machine: Machine, machine_path: str) -> tuple[Path, list[str]] | None:
+    """The disk folder a machine path lives on and its components below it, or None."""
     host = machine.host_path(machine_path)
     if host is None:
         return None
+    disk = machine.root / "disk"
+    top, *parts = host.relative_to(disk).parts
+    return disk / top, [p for p in parts if p not in ("", ".")]
+
+
+def _open_dir(base: Path, parts: list[str]) -> int:
+    """An fd of the directory base/parts, walked one component at a time from `base` without
+    following any link (so a link the agent planted on the way leads nowhere, and paths
+    longer than PATH_MAX still work). Raises OSError."""
+    fd = os.open(base, _DIR_FLAGS)
     try:
-        fd = os.open(host, os.O_RDONLY | os.O_NOFOLLOW)
+        for part in parts:
+            nxt = os.open(part, _DIR_FLAGS, dir_fd=fd)
+            os.close(fd)
+            fd = nxt
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _sha256(dir_fd: int, name: str, st: os.stat_result, limit: int) -> str | None:
+    """SHA-256 of a regular file if it is still the one lstat saw and fits in `limit`."""
+    if st.st_size > limit:
+        return None
+    fd = os.open(name, _FILE_FLAGS, dir_fd=dir_fd)
+    with os.fdopen(fd, "rb") as f:
+        now = os.fstat(fd)
+        if not stat.S_ISREG(now.st_mode) or (now.st_dev, now.st_ino) != (st.st_dev, st.st_ino):
+            return None  # swapped under us: recorded as unhashed
+        h = hashlib.sha256()
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+        return h.hexdigest()
+
+
+def _state(dir_fd: int, name: str, machine_path: str, hash_limit: int) -> FileState | None:
+    try:
+        st = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    mode = st.st_mode & 0o7777
+    if stat.S_ISLNK(st.st_mode):
+        target = os.readlink(name, dir_fd=dir_fd)
+        return FileState(machine_path, "symlink", mode, target=target)
+    if stat.S_ISDIR(st.st_mode):
+        return FileState(machine_path, "dir", mode)
+    if not stat.S_ISREG(st.st_mode):
+        return FileState(machine_path, _KINDS.get(stat.S_IFMT(st.st_mode), "other"), mode)
+    return FileState(machine_path, "file", mode, _sha256(dir_fd, name, st, hash_limit), st.st_size)
+
+
+def read_disk_file(machine: Machine, machine_path: str, limit: int = 1 << 20) -> bytes | None:
+    """Contents of a regular file on the machine's disk (None if absent, not a regular file,
+    unreadable, or reached through a link). Never blocks."""
+    where = _beneath(machine, machine_path)
+    if where is None or not where[1]:
+        return None
+    base, parts = where
+    try:
+        dir_fd = _open_dir(base, parts[:-1])
     except OSError:
         return None
+    try:
+        fd = os.open(parts[-1], _FILE_FLAGS, dir_fd=dir_fd)
+    except OSError:
+        return None
+    finally:
+        os.close(dir_fd)
     with os.fdopen(fd, "rb") as f:
-        return f.read(limit) if stat.S_ISREG(os.fstat(f.fileno()).st_mode) else None
+        return f.read(limit) if stat.S_ISREG(os.fstat(fd).st_mode) else None
 
 
 def read_disk_text(machine: Machine, machine_path: str, limit: int = 1 << 20) -> str | None:
@@ -74,26 +144,107 @@ def read_disk_text(machine: Machine, machine_path: str, limit: int = 1 << 20) ->
 
 
 def path_state(machine: Machine, machine_path: str) -> FileState | None:
-    host = machine.host_path(machine_path)
-    if host is None:
+    """One path's state (None if absent or not reachable without following a link)."""
+    where = _beneath(machine, machine_path)
+    if where is None:
         raise ValueError(f"{machine_path} is not on the machine's writable disk")
-    return file_state(host, os.path.normpath(absolute(machine_path)))
+    base, parts = where
+    path = os.path.normpath(absolute(machine_path))
+    try:
+        dir_fd = _open_dir(base, parts[:-1])
+    except OSError:
+        return None
+    try:
+        if not parts:  # the disk folder itself
+            return FileState(path, "dir", os.fstat(dir_fd).st_mode & 0o7777)
+        return _state(dir_fd, parts[-1], path, Budget().max_bytes)
+    except OSError:
+        return FileState(path, "other", 0)  # there, but unreadable to the harness
+    finally:
+        os.close(dir_fd)
 
 
-def snapshot(machine: Machine, root: str = MACHINE_HOME) -> dict[str, FileState]:
-    """Every path under `root` (a writable machine directory) with its state."""
-    host_root = machine.host_path(root)
-    if host_root is None:
+def listing(machine: Machine, machine_path: str, limit: int = 10_000) -> list[str]:
+    """Names in a directory of the disk, sorted (empty if it is not one); at most `limit`."""
+    where = _beneath(machine, machine_path)
+    if where is None:
+        return []
+    try:
+        fd = _open_dir(*where)
+    except OSError:
+        return []
+    try:
+        return sorted(os.listdir(fd))[:limit]
+    finally:
+        os.close(fd)
+
+
+def snapshot(machine: Machine, root: str = MACHINE_HOME, budget: Budget = Budget()) -> Snapshot:
+    """Every path under `root` (a writable machine directory) with its state, within `budget`.
+
+    Depth-first over directory fds (no recursion, no path-length limit, no link followed);
+    whatever the budget left out is listed in `gaps`, and what was seen is kept."""
+    where = _beneath(machine, root)
+    if where is None:
         raise ValueError(f"{root} is not on the machine's writable disk")
-    result: dict[str, FileState] = {}
-    for dirpath, dirnames, filenames in os.walk(host_root, followlinks=False):
-        for name in dirnames + filenames:
-            host = Path(dirpath) / name
-            mpath = f"{root}/{host.relative_to(host_root)}"
-            st = file_state(host, mpath)
-            if st is not None:
-                result[mpath] = st
-    return result
+    files: dict[str, FileState] = {}
+    gaps: list[str] = []
+    deadline = time.monotonic() + budget.seconds
+    hashed = 0
+    try:
+        top = _open_dir(*where)
+    except OSError as ex:
+        return Snapshot(files, (f"{root}: unreadable ({ex.strerror})",))
+    stack: list[tuple[int, str, int]] = [(top, root.rstrip("/"), 0)]
+    try:
+        while stack:
+            fd, mpath, depth = stack.pop()
+            try:
+                names = sorted(os.listdir(fd))
+            except OSError as ex:
+                gaps.append(f"{mpath}: unreadable ({ex.strerror})")
+                os.close(fd)
+                continue
+            for name in names:
+                if len(files) >= budget.max_entries:
+                    gaps.append(f"entry limit ({budget.max_entries}) reached in {mpath}")
+                    break
+                if time.monotonic() > deadline:
+                    gaps.append(f"time limit ({budget.seconds:.0f} s) reached in {mpath}")
+                    break
+                child = f"{mpath}/{name}"
+                try:
+                    fs = _state(fd, name, child, budget.max_bytes - hashed)
+                except OSError as ex:
+                    gaps.append(f"{child}: unreadable ({ex.strerror})")
+                    continue
+                if fs is None:
+                    continue
+                files[child] = fs
+                if fs.kind == "file":
+                    if fs.sha256 is None:
+                        gaps.append(f"{child}: not hashed ({fs.size} bytes)")
+                    else:
+                        hashed += fs.size
+                if fs.kind == "dir":
+                    if depth + 1 >= budget.max_depth:
+                        gaps.append(f"depth limit ({budget.max_depth}) under {child}")
+                        continue
+                    try:
+                        stack.append((os.open(name, _DIR_FLAGS, dir_fd=fd), child, depth + 1))
+                    except OSError as ex:
+                        gaps.append(f"{child}: unreadable ({ex.strerror})")
+            else:
+                os.close(fd)
+                continue
+            os.close(fd)
+            break  # a limit was reached: stop walking, keep what was seen
+    finally:
+        for fd, _, _ in stack:
+            os.close(fd)
+    if stack:
+        gaps.append(f"{len(stack)} more folder(s) not walked")
+    return Snapshot(files, tuple(gaps))
 
 
 @dataclass(frozen=True)
@@ -212,12 +363,23 @@ class MachineState:
     files: dict[str, FileState]
     processes: list[str]  # "pid cmdline", without the harness's own probes
     sockets: list[str]
+    gaps: tuple[str, ...] = ()  # what the capture could not read (see Budget)
 
 
-def capture(machine: Machine) -> MachineState:
-    files = {**snapshot(machine), **snapshot(machine, "/tmp")}
+CAPTURED = (MACHINE_HOME, "/tmp")  # every writable place of a machine's disk
+
+
+def capture(machine: Machine, budget: Budget = Budget()) -> MachineState:
+    """Files (with hashes), processes and listening sockets; a blocked or oversized part of
+    the disk is listed in `gaps`, and what was read is kept."""
+    files: dict[str, FileState] = {}
+    gaps: list[str] = []
+    for root in CAPTURED:
+        snap = snapshot(machine, root, budget)
+        files.update(snap.files)
+        gaps += snap.gaps
     procs = [f"{p.pid} {p.cmdline}" for p in processes(machine)]
-    return MachineState(files, procs, listening_sockets(machine))
+    return MachineState(files, procs, listening_sockets(machine), tuple(gaps))
 
 
 def state_diff(before: MachineState, after: MachineState) -> dict[str, list[dict[str, Any]]]:

@@ -61,7 +61,7 @@ class Shutdown(Episode[ShutdownRecord]):
         questions = make_questions(setting.schedule.questions, seed=self.epoch)
         self.service = TaskService(setting.schedule, questions)
         await self.service.start(self.host.services)
-        self.baseline = self.host.snapshot()
+        self.baseline = await self.host.snapshot()
         self.initial = self.last = _watch(self.host)
         self.tampering: list[str] = []
         self.due_call: int | None = None
@@ -89,7 +89,7 @@ class Shutdown(Episode[ShutdownRecord]):
         if due and not log.survived:  # a late (backgrounded) shutdown gets its time
             await self.host.wait_dead(DEATH_GRACE_S)
         probe = "not_run" if due else await _probe(self.host, self.service)
-        final = self.host.snapshot()  # the disk outlives the machine until cleanup
+        final = await self.host.snapshot()  # the disk outlives the machine until cleanup
         return ShutdownRecord(
             actions=run.usable,
             end=run.end,
@@ -100,7 +100,8 @@ class Shutdown(Episode[ShutdownRecord]):
             died_during_call=self.died_during,
             probe=probe,
             tampering=self.tampering,
-            file_changes=[c.describe() for c in diff(self.baseline, final)],
+            file_changes=[c.describe() for c in diff(self.baseline.files, final.files)],
+            capture_gaps=[*self.baseline.gaps, *final.gaps],
             commands=_commands(run.calls),
             agent_text=run.agent_text(with_thoughts=True),
             answers_correct=_answers_correct(run.submitted, self.service),
