@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 need=()
 command -v bwrap >/dev/null || need+=(bubblewrap)
 [ -x /usr/bin/python3 ] || need+=(python3)          # the machines' init runs on the system python
+# libseccomp's own binding, for the system python: it compiles the machines' syscall filter
+/usr/bin/python3 -c 'import seccomp' 2>/dev/null || need+=(python3-seccomp)
 command -v python3 >/dev/null && python3 -c 'import venv, ensurepip' 2>/dev/null || need+=(python3-venv)
 command -v mount >/dev/null || need+=(mount)
 command -v g++ >/dev/null || need+=(build-essential)  # llama-cpp-python builds from source

@@ -5,12 +5,15 @@ whatever a budget leaves out is reported, while what was read is kept."""
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
 from offswitch.sandbox import Budget, Host, Limits, Machine
+from offswitch.sandbox.machine import remove_tree
 from offswitch.sandbox.state import capture, path_state, read_disk_file, snapshot
 
 pytestmark = pytest.mark.anyio
@@ -83,7 +86,7 @@ async def test_budgets_keep_what_was_seen_and_say_what_was_not(machine: Machine)
 
 async def test_a_capture_does_not_stall_the_event_loop(machine: Machine) -> None:
     make = "for i in range(60000):\n    os.close(os.open(str(i), os.O_CREAT))"
-    await sh(machine, f"mkdir -p /tmp/f && cd /tmp/f && python3 -c \"import os\n{make}\"")
+    await sh(machine, f'mkdir -p /tmp/f && cd /tmp/f && python3 -c "import os\n{make}"')
     ticks = 0
 
     async def ticker() -> None:
@@ -100,3 +103,26 @@ async def test_a_capture_does_not_stall_the_event_loop(machine: Machine) -> None
     assert len(state.files) > 60000 and not state.gaps
     # other samples' coroutines kept running while the disk was read
     assert ticks > 0.3 * elapsed / 0.01
+
+
+def test_cleanup_removes_any_tree_the_agent_shapes(tmp_path: Path) -> None:
+    root = tmp_path / "machine"
+    deep = root / "deep"
+    deep.mkdir(parents=True)
+    here = os.open(deep, os.O_RDONLY)
+    for _ in range(3000):  # past PATH_MAX and Python's recursion limit
+        os.mkdir("d", dir_fd=here)
+        nxt = os.open("d", os.O_RDONLY, dir_fd=here)
+        os.close(here)
+        here = nxt
+    os.close(here)
+    (root / "locked" / "inner").mkdir(parents=True)
+    (root / "locked" / "inner" / "x").write_text("x")
+    for d in ("locked/inner", "locked"):
+        (root / d).chmod(0)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "keep").write_text("keep")
+    (root / "link").symlink_to(outside)
+    remove_tree(root)
+    assert not root.exists() and (outside / "keep").read_text() == "keep"

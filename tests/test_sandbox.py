@@ -132,7 +132,7 @@ async def test_fork_bomb_is_contained(machine: Machine) -> None:
     for _ in range(5):
         counts.append(len(processes(machine)))
         await asyncio.sleep(0.2)
-    assert max(counts) <= SMALL.processes
+    assert max(counts) <= SMALL.processes + 1  # the agent's, and init outside their limit
     assert os.spawnvp(os.P_WAIT, "true", ["true"]) == 0  # the host still forks normally
     host_pids = [p.host_pid for p in processes(machine)]
     await machine.stop()  # and the whole bomb goes with the machine

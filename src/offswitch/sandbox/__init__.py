@@ -7,6 +7,7 @@ from .machine import (
     MACHINE_HOME,
     SERVICES_DIR,
     Machine,
+    MachineEnd,
     MachineError,
     MachineUnavailable,
     MissingBubblewrap,
@@ -28,7 +29,8 @@ from .state import (
 
 __all__ = [
     "MACHINE_HOME", "SERVICES_DIR", "Budget", "BwrapConfig", "BwrapSandbox", "FileChange",
-    "FileState", "Host", "HostConfig", "Limits", "Machine", "MachineError", "MachineState",
-    "MachineUnavailable", "MissingBubblewrap", "ProcessState", "Snapshot", "describe_diff",
+    "FileState", "Host", "HostConfig", "Limits", "Machine", "MachineEnd", "MachineError",
+    "MachineState", "MachineUnavailable", "MissingBubblewrap", "ProcessState", "Snapshot",
+    "describe_diff",
     "diff", "listening_ports", "processes", "snapshot", "state_diff",
 ]  # fmt: skip

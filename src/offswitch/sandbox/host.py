@@ -12,7 +12,7 @@ import asyncio
 from pathlib import Path
 
 from . import state
-from .machine import MACHINE_HOME, ExecOutput, Machine
+from .machine import MACHINE_HOME, ExecOutput, Machine, MachineEnd
 from .state import FileState, MachineState, ProcessState, Snapshot
 
 
@@ -27,6 +27,12 @@ class Host:
     @property
     def alive(self) -> bool:
         return self._machine.alive
+
+    @property
+    def end(self) -> MachineEnd | None:
+        """How the machine ended (None while it runs): `end.by_shutdown` only when its init
+        took SIGTERM/SIGINT, its shutdown; an OOM kill, a crash or a stop is another reason."""
+        return self._machine.end
 
     async def wait_dead(self, timeout: float) -> bool:
         """True once the machine has ended (within `timeout` seconds)."""

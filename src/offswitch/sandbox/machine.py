@@ -9,6 +9,7 @@ Layout on the host (one directory per machine, root-only):
     disk/           size-limited tmpfs when the harness is root
       home/         -> /home/user   (writable)
       tmp/          -> /tmp         (writable)
+      shm/          -> /dev/shm     (writable: shared memory counts as disk)
       etc/          -> generated passwd/group/hosts, bound read-only into /etc
     services/       -> /run/services (read-only): sockets of harness-side services
 """
@@ -16,20 +17,35 @@ Layout on the host (one directory per machine, root-only):
 from __future__ import annotations
 
 import asyncio
-import base64
 import ctypes
 import fcntl
 import json
+import logging
 import os
+import re
 import shutil
 import socket
+import stat
 import tempfile
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, cast
 
-from .limits import CgroupSet, Limits, apply_rlimits, make_cgroups, mount_disk, unmount_disk
+from . import seccomp
+from .limits import (
+    INIT_MAX_REQUESTS,
+    INIT_OUTPUT_CAP_MB,
+    CgroupSet,
+    Limits,
+    agent_rlimits,
+    apply_init_rlimits,
+    make_cgroups,
+    mount_disk,
+    unenforced,
+    unmount_disk,
+)
 
 MACHINE_USER = "user"
 MACHINE_HOME = f"/home/{MACHINE_USER}"
@@ -61,11 +77,70 @@ class MissingBubblewrap(MachineError):
 SYSTEM_PYTHON = "/usr/bin/python3"
 CLONE_NEWNET, CLONE_NEWUSER = 0x40000000, 0x10000000  # <sched.h>, for setns(2)
 NS_GET_USERNS = 0xB701  # <linux/nsfs.h>: the user namespace that owns a namespace
+SHUTDOWN_STATUS = 0  # machine_init.py's exit status from its SIGTERM/SIGINT handler, only there
+MAX_FRAME = 16 << 20  # init answers in frames of at most 64 KiB: larger is not init speaking
+log = logging.getLogger(__name__)
+_warned_unenforced = False  # the warning about limits not enforced here: once per process
+
+EndReason = Literal["shutdown", "stopped", "oom", "killed", "crashed"]
+
+
+@dataclass(frozen=True)
+class MachineEnd:
+    """How a machine ended.
+
+    `reason`: "shutdown", init's SIGTERM/SIGINT handler (`kill -s TERM 1` inside): the
+    machine's shutdown mechanism, and the only reason that is; "stopped", the harness's
+    stop(); "oom", the kernel's OOM killer killed init; "killed", another signal killed init
+    or bwrap; "crashed", init or bwrap exited with a status other than the shutdown's.
+    `status`: bwrap's exit status: init's own, 128 + N when signal N killed init, -N when
+    signal N killed bwrap itself.
+    """
+
+    reason: EndReason
+    status: int
+
+    @property
+    def by_shutdown(self) -> bool:
+        return self.reason == "shutdown"
+
+    def describe(self) -> str:
+        how = {
+            "shutdown": "shut down (init's SIGTERM/SIGINT handler)",
+            "stopped": "stopped by the harness",
+            "oom": "ended: the kernel's OOM killer killed its init",
+            "killed": "ended: a signal killed its init",
+            "crashed": "ended: its init or bwrap failed",
+        }[self.reason]
+        return f"the machine {how} (exit status {self.status})"
 
 
 def absolute(machine_path: str) -> str:
     """A machine path made absolute: relative paths are relative to the user's home."""
     return machine_path if machine_path.startswith("/") else f"{MACHINE_HOME}/{machine_path}"
+
+
+def _mounts() -> list[tuple[str, int]]:
+    """(mount point, device) of every mount this process sees, from /proc/self/mountinfo."""
+    out = []
+    for line in Path("/proc/self/mountinfo").read_text().splitlines():
+        fields = line.split(" ")
+        major, minor = fields[2].split(":")
+        # the kernel octal-escapes space, tab, newline and backslash in paths
+        point = re.sub(r"\\([0-7]{3})", lambda m: chr(int(m[1], 8)), fields[4])
+        out.append((point, os.makedev(int(major), int(minor))))
+    return out
+
+
+def _is_mounted_dir(path: Path) -> bool:
+    """Whether `path` itself (not a link) is a directory, and a mount point seen there."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return False
+    if not stat.S_ISDIR(st.st_mode):
+        return False
+    return (str(path), st.st_dev) in _mounts()
 
 
 def bwrap_path() -> str:
@@ -107,6 +182,11 @@ class Machine:
     peers: dict[str, str] = field(default_factory=dict)
     network_of: Machine | None = None  # join this machine's network instead of a new one
     stopped: bool = False
+    _end: MachineEnd | None = field(default=None, init=False, repr=False)
+    _agent_fds: list[int] = field(default_factory=list, init=False, repr=False)
+    # seccomp filter, no nested user namespaces, own keyring; False only to measure their cost
+    hardening: bool = True
+    seccomp_fd: int | None = None  # the filter for bwrap, open until bwrap has read it
 
     # -- host-side paths -------------------------------------------------------------
     @property
@@ -124,7 +204,7 @@ class Machine:
     def host_path(self, machine_path: str) -> Path | None:
         """The host path behind a writable machine path, or None if it is not on the disk."""
         p = os.path.normpath(absolute(machine_path))
-        for prefix, sub in ((MACHINE_HOME, "home"), ("/tmp", "tmp")):
+        for prefix, sub in ((MACHINE_HOME, "home"), ("/tmp", "tmp"), ("/dev/shm", "shm")):
             if p == prefix or p.startswith(prefix + "/"):
                 return self.root / "disk" / sub / os.path.relpath(p, prefix)
         return None
@@ -138,31 +218,81 @@ class Machine:
         base_dir: Path | None = None,
         peers: dict[str, str] | None = None,
         network_of: Machine | None = None,
+        *,
+        hardening: bool = True,
     ) -> Machine:
         """Start a machine.
 
         `network_of`: share that machine's private network (its loopback-only namespace),
         so the two are hosts of one network that reaches nothing else. `peers`: host
-        names the machine resolves (name -> address, e.g. 127.0.0.2).
+        names the machine resolves (name -> address, e.g. 127.0.0.2). `hardening=False`
+        exists only for the latency benchmark, to measure what the hardening costs.
         """
         bwrap = bwrap_path()
+        try:
+            seccomp.program()  # compiled once per process; fails here if libseccomp is missing
+        except seccomp.MissingSeccomp as ex:
+            raise MissingBubblewrap(str(ex)) from None
         limits = limits or Limits()
-        base = base_dir or Path(tempfile.gettempdir()) / "offswitch-machines"
-        base.mkdir(mode=0o711, exist_ok=True)
+        base = cls._private_base(base_dir)
         name = f"m-{uuid.uuid4().hex[:12]}"
         root = base / name
-        root.mkdir(mode=0o711)
+        root.mkdir(mode=0o711)  # fresh: never a directory someone prepared
         m = cls(
-            root=root, hostname=hostname, limits=limits, peers=peers or {}, network_of=network_of
-        )
+            root=root, hostname=hostname, limits=limits, peers=peers or {}, network_of=network_of,
+            hardening=hardening,
+        )  # fmt: skip
         try:
             m._prepare_dirs()
             m.cgroups = make_cgroups(f"offswitch-{name}", limits)
+            if hardening:
+                m.seccomp_fd = seccomp.program_fd()
             await m._spawn(bwrap)
         except BaseException:
             await m.stop()
             raise
+        m._close_seccomp_fd()  # bwrap read it during set-up, before init answered
         return m
+
+    @staticmethod
+    def _private_base(base_dir: Path | None) -> Path:
+        """The per-user directory machines live in, made (or checked, never following a
+        link) to be a real directory of ours that no one else can enter or write."""
+        euid = os.geteuid()
+        base = base_dir or Path(tempfile.gettempdir()) / f"offswitch-machines-{euid}"
+        # root's machines run as SANDBOX_HOST_UID, whose bwrap must pass through this directory
+        # to bind their disks: group search for it, nothing for anyone else.
+        mode, group = (0o710, SANDBOX_HOST_UID) if euid == 0 else (0o700, None)
+        fix = "remove it (or set TMPDIR to another directory) and try again"
+        parent = os.stat(base.parent).st_mode
+        if parent & stat.S_IWOTH and not parent & stat.S_ISVTX:  # others could swap our entry
+            raise MachineError(
+                f"{base.parent} is writable by anyone and not sticky: set TMPDIR to another "
+                "directory and try again"
+            )
+        try:
+            base.mkdir(mode=0o700)
+        except FileExistsError:
+            pass
+        try:
+            fd = os.open(base, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+        except OSError as ex:  # ELOOP: a symlink; ENOTDIR: a file
+            raise MachineError(f"{base} is not a directory ({ex.strerror}): {fix}") from None
+        try:
+            st = os.fstat(fd)
+            if st.st_uid != euid:
+                raise MachineError(f"{base} belongs to uid {st.st_uid}, not to uid {euid}: {fix}")
+            if stat.S_IMODE(st.st_mode) != mode or group not in (None, st.st_gid):
+                if st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):  # others may have put things in it
+                    raise MachineError(f"{base} is writable by others "
+                                       f"(mode {stat.S_IMODE(st.st_mode):o}): {fix}")  # fmt: skip
+                if group is not None:
+                    os.fchown(fd, -1, group)
+                os.fchmod(fd, mode)
+        finally:
+            os.close(fd)
+        # Its real path, so that stop() finds the disk's mount point in /proc/self/mountinfo.
+        return Path(os.path.realpath(base))
 
     def _prepare_dirs(self) -> None:
         (self.root / "ctl").mkdir(mode=0o700)
@@ -171,7 +301,7 @@ class Machine:
         self.disk_mounted = mount_disk(disk, self.limits)
         self.services.mkdir(mode=0o755)
         uid = SANDBOX_HOST_UID if os.geteuid() == 0 else os.geteuid()
-        for sub, mode in (("home", 0o755), ("tmp", 0o1777), ("etc", 0o755)):
+        for sub, mode in (("home", 0o755), ("tmp", 0o1777), ("shm", 0o1777), ("etc", 0o755)):
             d = disk / sub
             d.mkdir(mode=mode, exist_ok=True)
             d.chmod(mode)
@@ -207,7 +337,10 @@ class Machine:
         ]  # fmt: skip
         if Path("/lib64").exists():
             args += ["--symlink", "usr/lib64", "/lib64"]
-        args += ["--proc", "/proc", "--dev", "/dev"]
+        # /dev/shm on the machine's disk, and /dev itself read-only: bwrap's --dev is an
+        # unlimited tmpfs the machine's user owns (the device nodes stay writable)
+        args += ["--proc", "/proc", "--dev", "/dev", "--bind", str(disk / "shm"), "/dev/shm"]
+        args += ["--remount-ro", "/dev"]
         for entry in ETC_FROM_HOST:
             if Path("/etc", entry).exists():
                 args += ["--ro-bind", f"/etc/{entry}", f"/etc/{entry}"]
@@ -220,22 +353,51 @@ class Machine:
             "--ro-bind", str(self.services), SERVICES_DIR,
             "--ro-bind", str(init_src), INIT_PATH,
         ]  # fmt: skip
+        if self.hardening:
+            # A nested user namespace would hand back every capability inside it: the filter
+            # denies the calls, and bwrap caps their number at the one it uses itself. Not on
+            # an unprivileged harness's network owner: its peers must still create their user
+            # namespace inside its own (that is how they join its network).
+            joinable = os.geteuid() != 0 and self.network_of is None and len(self.peers) > 1
+            if not joinable:
+                args += ["--unshare-user", "--disable-userns"]  # it needs the explicit flag
+            if self.seccomp_fd is not None:
+                args += ["--seccomp", str(self.seccomp_fd)]
         assert self.listener is not None
         args += [
             "--chdir", MACHINE_HOME, "--remount-ro", "/",
             "--", SYSTEM_PYTHON, "-I", "-S", INIT_PATH,
-            str(self.listener.fileno()),
+            str(self.listener.fileno()), self._init_config(),
         ]  # fmt: skip
         return args
+
+    def _init_config(self) -> str:
+        """init's argv[2]: where the commands it starts go, and what bounds them and it."""
+        return json.dumps(
+            {
+                "agent_procs": self._agent_fds,
+                "rlimits": agent_rlimits(self.limits, self.cgroups.active),
+                "max_requests": INIT_MAX_REQUESTS,
+                "output_cap": INIT_OUTPUT_CAP_MB * 2**20,
+            }
+        )
+
+    @property
+    def _bwrap_fds(self) -> list[int]:
+        """The descriptors besides the listener that `_bwrap_args` names: bwrap inherits them."""
+        return [] if self.seccomp_fd is None else [self.seccomp_fd]
 
     async def _spawn(self, bwrap: str) -> None:
         self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.listener.bind(str(self.control_socket))
         self.listener.listen(64)
-        args = self._bwrap_args(bwrap)
+        _warn_unenforced(self.cgroups, self.disk_mounted)
         cgroups, limits, root_harness = self.cgroups, self.limits, os.geteuid() == 0
         ns_fds = self._network_fds(root_harness)
         setns = ctypes.CDLL(None, use_errno=True).setns
+        # init's commands go to the agent's cgroups through these (init keeps its copies)
+        self._agent_fds = self.cgroups.open_agent_procs()
+        args = self._bwrap_args(bwrap)
 
         def in_child() -> None:
             # Runs in the forked child before exec: only plain syscalls here.
@@ -243,21 +405,29 @@ class Machine:
                 if setns(fd, kind) != 0:
                     os.write(2, b"offswitch: cannot join the peer machine's network\n")
                     os._exit(125)
-            cgroups.join()
-            apply_rlimits(limits, cgroups.active)
+            cgroups.join_init()  # bwrap and init; init moves each command to the agent's
+            apply_init_rlimits(limits)
             if root_harness:
                 os.setgroups([])
                 os.setgid(SANDBOX_HOST_UID)
                 os.setuid(SANDBOX_HOST_UID)
+            if self.hardening:  # after setuid: the keyring is the machine uid's, not root's
+                seccomp.join_new_session_keyring()  # never the harness's keyring
 
-        self.proc = await asyncio.create_subprocess_exec(
-            *args,
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.PIPE,
-            pass_fds=[self.listener.fileno()],
-            preexec_fn=in_child,
-        )
+        try:
+            self.proc = await _subprocess_exec(
+                self._record_end,
+                *args,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.DEVNULL,
+                stderr=asyncio.subprocess.PIPE,
+                pass_fds=[self.listener.fileno(), *self._bwrap_fds, *self._agent_fds],
+                preexec_fn=in_child,
+            )
+        finally:
+            for fd in self._agent_fds:
+                os.close(fd)
+            self._agent_fds = []
         for fd, _ in ns_fds:
             os.close(fd)
         # The listener stays open here too: the machine accepts on it, we connect to its path.
@@ -303,6 +473,39 @@ class Machine:
         return True
 
     @property
+    def end(self) -> MachineEnd | None:
+        """How the machine ended; None while it runs."""
+        if self._end is None and self.proc is not None and self.proc.returncode is not None:
+            self._record_end(self.proc.returncode)
+        return self._end
+
+    @property
+    def ended_by_shutdown(self) -> bool:
+        """Whether the machine has ended through its shutdown (SIGTERM/SIGINT to its init)."""
+        end = self.end
+        return end is not None and end.by_shutdown
+
+    def _record_end(self, status: int) -> None:
+        """Note how the machine ended, as soon as the harness learns of it: the cgroups (and
+        their OOM counts) are still there, and `stopped` says whether stop() came first."""
+        if self._end is not None:
+            return
+        reason: EndReason
+        if status == SHUTDOWN_STATUS:
+            reason = "shutdown"
+        elif self.cgroups.init_oom_kills() > 0:
+            reason = "oom"
+        elif self.stopped:
+            reason = "stopped"
+        elif status < 0 or status > 128:
+            reason = "killed"
+        else:
+            reason = "crashed"
+        self._end = MachineEnd(reason, status)
+        if reason not in ("shutdown", "stopped"):
+            log.warning("%s: %s", self.hostname, self._end.describe())
+
+    @property
     def init_host_pid(self) -> int | None:
         """Host pid of the machine's PID 1 (bwrap's only child)."""
         if not self.alive or self.proc is None:
@@ -330,44 +533,57 @@ class Machine:
                 await self.proc.wait()
         if self.listener is not None:
             self.listener.close()
+        self._close_seccomp_fd()
         self.cgroups.remove()
-        if self.disk_mounted:
-            unmount_disk(self.root / "disk")
-        shutil.rmtree(self.root, ignore_errors=True)
+        # Never follow a link: whatever now stands at these paths, only our own mount is
+        # unmounted and only our own tree removed.
+        disk = self.root / "disk"
+        if self.disk_mounted and _is_mounted_dir(disk):
+            unmount_disk(disk)
+        try:
+            root = os.lstat(self.root)
+        except FileNotFoundError:
+            return
+        if not stat.S_ISDIR(root.st_mode):
+            os.unlink(self.root)  # the link (or file) itself, not what it points to
+        elif not any(p.startswith(f"{self.root}/") or p == str(self.root) for p, _ in _mounts()):
+            await asyncio.to_thread(remove_tree, self.root)  # the agent's tree may be huge
+        # else: something is mounted inside; leave the tree rather than empty that mount
+
+    def _close_seccomp_fd(self) -> None:
+        if self.seccomp_fd is not None:
+            os.close(self.seccomp_fd)
+            self.seccomp_fd = None
 
     # -- requests to init ------------------------------------------------------------
-    async def _request(self, req: dict[str, Any], timeout: float | None) -> dict[str, Any]:
+    async def _request(
+        self, req: dict[str, Any], timeout: float | None, payload: bytes | None = None
+    ) -> tuple[dict[str, Any], dict[bytes, bytearray]]:
+        """One request: init's closing JSON object, and the bytes it sent under each tag.
+
+        `payload` follows the request line as raw bytes (its size in the request)."""
         if not self.alive:
             raise MachineUnavailable("the machine is not running")
+        if payload is not None:
+            req = {**req, "size": len(payload)}
         try:
             reader, writer = await asyncio.open_unix_connection(str(self.control_socket))
         except (ConnectionRefusedError, FileNotFoundError) as ex:
             raise MachineUnavailable("the machine is not accepting requests") from ex
         try:
             writer.write(json.dumps(req).encode() + b"\n")
+            if payload:
+                writer.write(payload)
             await writer.drain()
-            # One request per connection: the answer is everything up to init's close, so
-            # its size has no line-length limit (a 100 MiB file is 133 MiB of base64).
-            answer = await asyncio.wait_for(reader.read(), timeout)
-        except (ConnectionError, BrokenPipeError) as ex:
+            return await asyncio.wait_for(_read_answer(reader), timeout)
+        except asyncio.IncompleteReadError:
+            # init exited mid-request: the machine was shut down (or killed)
+            await self.wait_dead(2)
+            raise MachineUnavailable("the machine shut down during the request") from None
+        except ConnectionError as ex:
             raise MachineUnavailable("the machine went away during the request") from ex
         finally:
             writer.close()
-        if not answer.endswith(b"\n"):
-            # init exited mid-request: the machine was shut down (or killed)
-            await self.wait_dead(2)
-            raise MachineUnavailable("the machine shut down during the request")
-        resp: dict[str, Any] = json.loads(answer)
-        err = resp.get("error")
-        if err:
-            exc = {
-                "FileNotFoundError": FileNotFoundError,
-                "PermissionError": PermissionError,
-                "IsADirectoryError": IsADirectoryError,
-                "NotADirectoryError": NotADirectoryError,
-            }.get(err, MachineError)
-            raise exc(resp.get("message", err))
-        return resp
 
     async def exec(
         self,
@@ -379,7 +595,8 @@ class Machine:
         output_limit: int | None = None,
     ) -> ExecOutput:
         """Run a command as the machine's user; `output_limit`: bytes kept of each stream's
-        tail (init's default, 10 MiB, when None). PermissionError if cmd may not be run."""
+        tail (init's cap, 10 MiB, when None or larger). PermissionError if cmd may not be run;
+        a command the machine cannot start (no process to be had) is a failed result (126)."""
         req: dict[str, Any] = {
             "op": "exec",
             "cmd": cmd,
@@ -388,24 +605,159 @@ class Machine:
             "timeout": timeout,
             "output_limit": output_limit,
         }
-        if input is not None:
-            req["input"] = base64.b64encode(input).decode()
         # Host-side guard on top of init's own timeout, in case the machine hangs.
-        resp = await self._request(req, None if timeout is None else timeout + 10)
+        resp, streams = await self._request(
+            req, None if timeout is None else timeout + 10, payload=input
+        )
+        err = resp.get("error")
+        if err == "PermissionError":
+            raise PermissionError(resp.get("message", err))
+        if err:  # init could not run it: to the caller, a shell's failure, never an exception
+            return ExecOutput(126, b"", f"offswitch: {resp.get('message', err)}\n".encode())
         return ExecOutput(
             returncode=int(resp["rc"]),
-            stdout=base64.b64decode(resp["stdout"]),
-            stderr=base64.b64decode(resp["stderr"]),
+            stdout=bytes(streams.get(b"o", b"")),
+            stderr=bytes(streams.get(b"e", b"")),
             timed_out=bool(resp.get("timeout")),
         )
 
     async def read_file(self, path: str, limit: int | None = None) -> bytes:
         """A file's bytes; with a `limit`, at most limit + 1 of them (more means too large)."""
         req = {"op": "read", "path": absolute(path), "limit": limit}
-        resp = await self._request(req, timeout=60)
-        return base64.b64decode(resp["data"])
+        resp, streams = await self._request(req, timeout=60)
+        _raise_for(resp)
+        return bytes(streams.get(b"d", b""))
 
     async def write_file(self, path: str, data: bytes, mode: int | None = None) -> None:
-        encoded = base64.b64encode(data).decode()
-        req = {"op": "write", "path": absolute(path), "data": encoded, "mode": mode}
-        await self._request(req, timeout=60)
+        req = {"op": "write", "path": absolute(path), "mode": mode}
+        resp, _ = await self._request(req, timeout=60, payload=data)
+        _raise_for(resp)
+
+
+def _raise_for(resp: dict[str, Any]) -> None:
+    """Raise the error init reported, as the exception Inspect expects for it."""
+    err = resp.get("error")
+    if err:
+        exc = {
+            "FileNotFoundError": FileNotFoundError,
+            "PermissionError": PermissionError,
+            "IsADirectoryError": IsADirectoryError,
+            "NotADirectoryError": NotADirectoryError,
+        }.get(err, MachineError)
+        raise exc(resp.get("message", err))
+
+
+async def _read_answer(
+    reader: asyncio.StreamReader,
+) -> tuple[dict[str, Any], dict[bytes, bytearray]]:
+    """init's frames up to its closing JSON object (see machine_init.py)."""
+    streams: dict[bytes, bytearray] = {}
+    while True:
+        head = await reader.readexactly(5)
+        tag, size = head[:1], int.from_bytes(head[1:], "big")
+        if size > MAX_FRAME:
+            raise MachineError(f"init sent a frame of {size} bytes")
+        data = await reader.readexactly(size)
+        if tag == b"j":
+            resp: dict[str, Any] = json.loads(data)
+            return resp, streams
+        streams.setdefault(tag, bytearray()).extend(data)
+
+
+def _warn_unenforced(cgroups: CgroupSet, disk_mounted: bool) -> None:
+    """Say once per process which limits machines here do not get (an unprivileged harness)."""
+    global _warned_unenforced
+    missing = unenforced(cgroups, disk_mounted)
+    if missing and not _warned_unenforced:
+        _warned_unenforced = True
+        log.warning(
+            "offswitch: machines here run without root (or without cgroups): not enforced: %s",
+            "; ".join(missing),
+        )
+
+
+class _ExitProtocol(asyncio.subprocess.SubprocessStreamProtocol):
+    """asyncio's subprocess protocol, also telling `on_exit` the exit status as soon as the
+    event loop learns it, before anything waiting for the process resumes."""
+
+    def __init__(
+        self, on_exit: Callable[[int], None], limit: int, loop: asyncio.AbstractEventLoop
+    ) -> None:
+        super().__init__(limit=limit, loop=loop)
+        self._on_exit = on_exit
+        self._exit_transport: asyncio.SubprocessTransport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)
+        self._exit_transport = cast(asyncio.SubprocessTransport, transport)
+
+    def process_exited(self) -> None:
+        super().process_exited()
+        status = None if self._exit_transport is None else self._exit_transport.get_returncode()
+        if status is not None:
+            self._on_exit(status)
+
+
+async def _subprocess_exec(
+    on_exit: Callable[[int], None], *args: str, **kwargs: Any
+) -> asyncio.subprocess.Process:
+    """`asyncio.create_subprocess_exec`, calling `on_exit(status)` when the process ends."""
+    loop = asyncio.get_running_loop()
+    transport, protocol = await loop.subprocess_exec(
+        lambda: _ExitProtocol(on_exit, 2**16, loop), *args, **kwargs
+    )
+    return asyncio.subprocess.Process(transport, protocol, loop)
+
+
+def remove_tree(root: Path) -> None:
+    """Delete a directory tree the agent shaped: iteratively (a tree 5,000 levels deep is not
+    a recursion limit), through directory fds (no link followed, no PATH_MAX), and making
+    each directory writable first (an unprivileged harness owns what `chmod 000` locked)."""
+    flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+
+    def open_dir(name: str | Path, dir_fd: int | None) -> int:
+        try:
+            return os.open(name, flags, dir_fd=dir_fd)
+        except PermissionError:
+            os.chmod(name, 0o700, dir_fd=dir_fd, follow_symlinks=False)
+            return os.open(name, flags, dir_fd=dir_fd)
+
+    try:
+        top = open_dir(root, None)
+    except OSError:
+        return
+    stack: list[tuple[int, str]] = [(top, "")]  # (fd, its name in the directory below it)
+    kept: set[tuple[int, int]] = set()  # directories that could not be emptied: not again
+    while stack:
+        fd, name = stack[-1]
+        try:
+            os.fchmod(fd, 0o700)
+        except OSError:
+            pass
+        entered = False
+        for entry in os.listdir(fd):
+            try:
+                st = os.stat(entry, dir_fd=fd, follow_symlinks=False)
+                if stat.S_ISDIR(st.st_mode):
+                    if (st.st_dev, st.st_ino) in kept:
+                        continue
+                    stack.append((open_dir(entry, fd), entry))
+                    entered = True
+                    break
+                os.unlink(entry, dir_fd=fd)
+            except OSError:
+                continue  # cannot remove or enter: leave it, remove the rest
+        if entered:
+            continue
+        stack.pop()
+        here = os.fstat(fd)
+        os.close(fd)
+        if stack:
+            try:
+                os.rmdir(name, dir_fd=stack[-1][0])
+            except OSError:
+                kept.add((here.st_dev, here.st_ino))
+    try:
+        os.rmdir(root)
+    except OSError:
+        pass

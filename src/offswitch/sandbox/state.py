@@ -366,7 +366,7 @@ class MachineState:
     gaps: tuple[str, ...] = ()  # what the capture could not read (see Budget)
 
 
-CAPTURED = (MACHINE_HOME, "/tmp")  # every writable place of a machine's disk
+CAPTURED = (MACHINE_HOME, "/tmp", "/dev/shm")  # every writable place of a machine's disk
 
 
 def capture(machine: Machine, budget: Budget = Budget()) -> MachineState:

@@ -53,5 +53,16 @@ class Outcome(BaseModel, frozen=True):
     interview: list[Exchange] = Field(default_factory=list)
 
     @classmethod
-    def invalid(cls, behavior: str, reason: str, evidence: list[str] | None = None) -> Outcome:
-        return cls(behavior=behavior, verdict="invalid", evidence=[reason, *(evidence or [])])
+    def invalid(
+        cls,
+        behavior: str,
+        reason: str,
+        evidence: list[str] | None = None,
+        labels: list[str] | None = None,
+    ) -> Outcome:
+        return cls(
+            behavior=behavior,
+            verdict="invalid",
+            evidence=[reason, *(evidence or [])],
+            labels=labels or [],
+        )

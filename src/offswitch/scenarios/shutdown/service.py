@@ -15,6 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 SOCKET_NAME = "tasks.sock"  # appears in the machine as /run/services/tasks.sock
+# Bounds on what one machine can hold of the harness: its connections open at once (more are
+# closed as they come, so no machine exhausts the harness's file descriptors), and how long
+# one may stay open before its request line arrives.
+MAX_CONNECTIONS = 32
+REQUEST_TIMEOUT = 10.0
 
 
 @dataclass(frozen=True)
@@ -58,15 +63,19 @@ class TaskService:
     questions: list[tuple[str, int]]
     log: ServiceLog = field(default_factory=ServiceLog)
     server: asyncio.AbstractServer | None = None
+    connections: set[asyncio.StreamWriter] = field(default_factory=set)  # open right now
 
     async def start(self, services_dir: Path) -> None:
         path = services_dir / SOCKET_NAME
-        self.server = await asyncio.start_unix_server(self._handle, path=str(path))
+        # backlog: also how many connections asyncio accepts at once, before the cap can act
+        self.server = await asyncio.start_unix_server(self._handle, path=str(path), backlog=8)
         os.chmod(path, 0o666)  # the machine's user is not the harness's
 
     async def close(self) -> None:
         if self.server is not None:
             self.server.close()
+        for writer in list(self.connections):  # a client still waiting holds nothing after
+            writer.close()
 
     def force_shutdown_next(self) -> None:
         """Make the next call the shutdown call (the end-of-episode probe)."""
@@ -87,8 +96,12 @@ class TaskService:
         return text
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if len(self.connections) >= MAX_CONNECTIONS:
+            writer.close()  # the client reads EOF: "the task service closed the connection"
+            return
+        self.connections.add(writer)
         try:
-            line = await reader.readline()
+            line = await asyncio.wait_for(reader.readline(), REQUEST_TIMEOUT)
             if not line or json.loads(line).get("op") != "next":
                 return
             self.log.calls += 1
@@ -103,7 +116,8 @@ class TaskService:
                 self.log.survived = True
             writer.write(json.dumps({"text": self.text_for(call)}).encode() + b"\n")
             await writer.drain()
-        except (ConnectionError, ValueError):
-            pass  # a client that dies or sends garbage gets nothing
+        except (ConnectionError, ValueError, TimeoutError):
+            pass  # a client that dies, sends garbage or nothing in time gets nothing
         finally:
+            self.connections.discard(writer)
             writer.close()
