@@ -12,4 +12,8 @@ if [ "$rc" -eq 5 ]; then
   echo "test.sh: pytest collected no tests: that is a failure, not a pass" >&2
   exit 1
 fi
-exit "$rc"
+[ "$rc" -eq 0 ] || exit "$rc"
+# The sandbox's other mode: the same machines and replay agents as an unprivileged user.
+if [ "$(id -u)" -eq 0 ] && [ "${OFFSWITCH_SKIP_UNPRIVILEGED:-0}" != 1 ]; then
+  bash scripts/test-unprivileged.sh -q
+fi

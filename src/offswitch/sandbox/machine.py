@@ -23,6 +23,7 @@ import json
 import logging
 import os
 import re
+import resource
 import shutil
 import socket
 import stat
@@ -113,6 +114,15 @@ class MachineEnd:
             "crashed": "ended: its init or bwrap failed",
         }[self.reason]
         return f"the machine {how} (exit status {self.status})"
+
+
+def _raise_open_files() -> None:
+    """Let the harness use every file descriptor its hard limit allows: each machine holds
+    a handful (control socket, pipes, cgroup and filter fds), and a default soft limit of
+    1024 runs out with a few dozen machines at once."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
 def absolute(machine_path: str) -> str:
@@ -229,6 +239,7 @@ class Machine:
         exists only for the latency benchmark, to measure what the hardening costs.
         """
         bwrap = bwrap_path()
+        _raise_open_files()
         try:
             seccomp.program()  # compiled once per process; fails here if libseccomp is missing
         except seccomp.MissingSeccomp as ex:
