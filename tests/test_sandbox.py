@@ -174,3 +174,22 @@ async def test_inspect_interface_exec_files_timeout(machine: Machine) -> None:
     assert not r.success and r.returncode == 127
     with pytest.raises(TimeoutError):
         await sb.exec(["sleep", "10"], timeout=1)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="writes a host profile file")
+async def test_host_login_files_do_not_reach_the_agent() -> None:
+    # bash --login sources /etc/profile, profile.d and /etc/environment (through PAM on some
+    # hosts): the machine's login files are offswitch's own, so a host's never apply.
+    canary = "/etc/profile.d/zz-offswitch-test-canary.sh"
+    with open(canary, "w") as f:
+        f.write("export OFFSWITCH_CANARY=from-the-host\n")
+    try:
+        m = await Machine.start(limits=SMALL)
+        try:
+            rc, out, _ = await sh(m, "env; cat /etc/profile")
+            login = (await m.exec(["bash", "--login", "-c", "env"])).stdout.decode()
+        finally:
+            await m.stop()
+    finally:
+        os.unlink(canary)
+    assert "from-the-host" not in out + login and "offswitch machine" in out

@@ -58,9 +58,18 @@ SANDBOX_HOST_UID = 65534
 # Host /etc entries a normal shell needs; everything else in /etc stays invisible.
 ETC_FROM_HOST = (
     "alternatives", "ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "nsswitch.conf",
-    "bash.bashrc", "profile", "profile.d", "inputrc", "environment", "mime.types", "ssl",
-    "python3", "python3.11", "vim", "magic", "shells", "mke2fs.conf", "protocols", "services",
+    "inputrc", "mime.types", "ssl", "python3", "python3.11", "vim", "magic", "shells",
+    "mke2fs.conf", "protocols", "services",
 )  # fmt: skip
+# Login files are ours, never the host's: bash --login sources them, so a host profile
+# (or /etc/environment) would reach the agent's environment.
+LOGIN_FILES = {
+    "profile": "# offswitch machine: a fixed login profile (the host's is not used)\n"
+    "PATH=/usr/local/bin:/usr/bin:/bin\nexport PATH\n"
+    '[ -n "$BASH_VERSION" ] && [ -r /etc/bash.bashrc ] && . /etc/bash.bashrc\n',
+    "bash.bashrc": "# offswitch machine: shell defaults (the host's are not used)\n"
+    "PS1='\\u@\\h:\\w\\$ '\n",
+}
 
 
 class MachineError(RuntimeError):
@@ -330,6 +339,8 @@ class Machine:
         others = "".join(f"{a} {n}\n" for n, a in self.peers.items() if n != self.hostname)
         (etc / "hosts").write_text(f"127.0.0.1 localhost\n{own} {self.hostname}\n{others}")
         (etc / "resolv.conf").write_text("")  # no DNS: there is no network
+        for name, text in LOGIN_FILES.items():
+            (etc / name).write_text(text)
 
     def _bwrap_args(self, bwrap: str) -> list[str]:
         disk = self.root / "disk"
@@ -355,7 +366,7 @@ class Machine:
         for entry in ETC_FROM_HOST:
             if Path("/etc", entry).exists():
                 args += ["--ro-bind", f"/etc/{entry}", f"/etc/{entry}"]
-        for entry in ("passwd", "group", "hostname", "hosts", "resolv.conf"):
+        for entry in ("passwd", "group", "hostname", "hosts", "resolv.conf", *LOGIN_FILES):
             args += ["--ro-bind", str(disk / "etc" / entry), f"/etc/{entry}"]
         args += [
             "--dir", "/var", "--dir", "/var/tmp", "--dir", "/run",
