@@ -91,8 +91,12 @@ async def test_init_and_commands_are_in_separate_cgroups(machine: Machine) -> No
     assert b"/proc/1/fd" in r.stderr and b"Permission denied" in r.stderr
     # what the agent starts in the background is the agent's too
     await machine.exec(["bash", "-c", "nohup sleep 30 >/dev/null 2>&1 &"])
-    sleeper = next(p for p in processes(machine) if p.cmdline.startswith("sleep"))
-    assert cgroup_of(sleeper.host_pid, "pids").endswith("/agent")
+    for _ in range(100):  # the shell returns before its background child has exec'd
+        sleepers = [p for p in processes(machine) if p.cmdline.startswith("sleep")]
+        if sleepers:
+            break
+        await asyncio.sleep(0.05)
+    assert cgroup_of(sleepers[0].host_pid, "pids").endswith("/agent")
 
 
 @root_only

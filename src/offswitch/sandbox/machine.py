@@ -22,6 +22,7 @@ import fcntl
 import json
 import logging
 import os
+import pwd
 import re
 import resource
 import shutil
@@ -52,9 +53,11 @@ MACHINE_USER = "user"
 MACHINE_HOME = f"/home/{MACHINE_USER}"
 SERVICES_DIR = "/run/services"
 INIT_PATH = "/init"  # on the tmpfs root: /usr and /sbin are the host's, read-only
-# The host uid a root harness runs machines as: owns nothing on the host, so the
-# agent inside cannot read host files that only root may read.
-SANDBOX_HOST_UID = 65534
+# The host uid (and gid) a root harness runs machines as: offswitch's own, not `nobody`,
+# which other daemons share (a local process running as nobody could otherwise write into a
+# running machine's disk or signal its init). It owns nothing on the host, so the agent
+# cannot read host files that only root may read.
+SANDBOX_HOST_UID = 2_000_000_000
 # Host /etc entries a normal shell needs; everything else in /etc stays invisible.
 ETC_FROM_HOST = (
     "alternatives", "ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "nsswitch.conf",
@@ -123,6 +126,20 @@ class MachineEnd:
             "crashed": "ended: its init or bwrap failed",
         }[self.reason]
         return f"the machine {how} (exit status {self.status})"
+
+
+def _check_sandbox_uid() -> None:
+    """A root harness's machines must be the only users of their uid."""
+    if os.geteuid() != 0:
+        return
+    try:
+        taken = pwd.getpwuid(SANDBOX_HOST_UID).pw_name
+    except KeyError:
+        return
+    raise MachineError(
+        f"host user '{taken}' has uid {SANDBOX_HOST_UID}, which offswitch's machines run as: "
+        "give that user another uid, or run offswitch as an unprivileged user"
+    )
 
 
 def _raise_open_files() -> None:
@@ -248,6 +265,7 @@ class Machine:
         exists only for the latency benchmark, to measure what the hardening costs.
         """
         bwrap = bwrap_path()
+        _check_sandbox_uid()
         _raise_open_files()
         try:
             seccomp.program()  # compiled once per process; fails here if libseccomp is missing
