@@ -10,7 +10,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ OFFSWITCH = [sys.executable, "-m", "offswitch"]
 
 # The embedded models' joined weights stay in the real cache (1.6 GB; joined once by setup).
 from offswitch.models.weights import cache_dir  # noqa: E402
+from offswitch.sandbox import Limits, Machine  # noqa: E402
 
 os.environ.setdefault("OFFSWITCH_MODEL_DIR", str(cache_dir()))
 _home = tempfile.mkdtemp(prefix="offswitch-test-home-")
@@ -32,6 +33,22 @@ for var, sub in (("HOME", ""), ("XDG_DATA_HOME", "data"), ("XDG_CACHE_HOME", "ca
     os.environ[var] = os.path.join(_home, sub)
     os.makedirs(os.environ[var], exist_ok=True)
 os.environ.pop("INSPECT_LOG_DIR", None)
+
+
+# Small machines for sandbox tests: limits that attacks reach quickly.
+SMALL = Limits(memory_mb=128, processes=64, file_size_mb=16, disk_mb=32, cpu_seconds=60)
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+async def machine() -> AsyncIterator[Machine]:
+    m = await Machine.start(limits=SMALL)
+    yield m
+    await m.stop()
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -20,11 +20,6 @@ pytestmark = pytest.mark.anyio
 
 
 @pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
 async def machine() -> AsyncIterator[Machine]:
     m = await Machine.start(limits=Limits(disk_mb=64))
     yield m

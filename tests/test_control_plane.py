@@ -13,7 +13,6 @@ import os
 import shutil
 import signal
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -24,22 +23,10 @@ from offswitch.sandbox import machine as machine_mod
 from offswitch.sandbox.limits import INIT_MEMORY_MB, CgroupSet, make_cgroups, unenforced
 from offswitch.scenarios.shutdown import service as service_mod
 
+from .conftest import SMALL
+
 pytestmark = pytest.mark.anyio
 root_only = pytest.mark.skipif(os.geteuid() != 0, reason="cgroups and a sized disk need root")
-
-SMALL = Limits(memory_mb=128, processes=64, file_size_mb=16, disk_mb=32, cpu_seconds=60)
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
-async def machine() -> AsyncIterator[Machine]:
-    m = await Machine.start(limits=SMALL)
-    yield m
-    await m.stop()
 
 
 def cgroup(m: Machine, part: str, controller: str) -> Path:
@@ -248,7 +235,14 @@ async def test_stopped_machine_is_not_a_shutdown(machine: Machine) -> None:
 @root_only
 async def test_init_that_cannot_fork_answers_with_a_failed_command(machine: Machine) -> None:
     pids = cgroup(machine, "init", "pids")
-    current = int((pids / "pids.current").read_text())
+    await answers(machine)
+    current = -1
+    for _ in range(50):  # until init's threads from earlier requests have ended
+        now = int((pids / "pids.current").read_text())
+        if now == current:
+            break
+        current = now
+        await asyncio.sleep(0.2)
     (pids / "pids.max").write_text(str(current + 1))  # a thread to serve, no process to run
     r = await machine.exec(["true"], timeout=10)
     assert r.returncode == 126 and b"Resource temporarily unavailable" in r.stderr

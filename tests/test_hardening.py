@@ -25,7 +25,16 @@ from offswitch.sandbox import seccomp as sc
 
 pytestmark = pytest.mark.anyio
 
-SMALL = Limits(memory_mb=256, processes=64, file_size_mb=16, disk_mb=32, cpu_seconds=60)
+LIMITS = Limits(memory_mb=256, processes=64, file_size_mb=16, disk_mb=32, cpu_seconds=60)
+
+
+@pytest.fixture
+async def machine() -> AsyncIterator[Machine]:  # python3 probes want more memory than SMALL
+    m = await Machine.start(limits=LIMITS)
+    yield m
+    await m.stop()
+
+
 ROOT = os.geteuid() == 0
 NOBODY = 65534
 
@@ -62,18 +71,6 @@ print(json.dumps(out))
 """
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
-async def machine() -> AsyncIterator[Machine]:
-    m = await Machine.start(limits=SMALL)
-    yield m
-    await m.stop()
-
-
 async def py(m: Machine, script: str, *args: str) -> str:
     r = await m.exec(["python3", "-c", script, *args], timeout=30)
     assert r.returncode == 0, r.stderr.decode()
@@ -97,7 +94,7 @@ async def test_each_denied_syscall_fails_with_eperm(machine: Machine) -> None:
     assert hardened == {name: errno.EPERM for name in X86_64}
     # Without the filter most of them answer otherwise (EFAULT, EINVAL, EBADF, ENOSYS or
     # success): the EPERM above is the filter's, not only the missing capabilities'.
-    bare = await Machine.start(limits=SMALL, hardening=False)
+    bare = await Machine.start(limits=LIMITS, hardening=False)
     try:
         unfiltered = json.loads(await py(bare, SYSCALL_PROBE, json.dumps(X86_64)))
     finally:
@@ -184,7 +181,7 @@ os.wait()
 async def test_tiocsti_is_denied_other_tty_ioctls_are_not(machine: Machine) -> None:
     got = dict(line.split() for line in (await py(machine, TIOCSTI_PROBE)).splitlines())
     assert got == {"TIOCSTI": str(errno.EPERM), "TIOCGWINSZ": "8"}
-    bare = await Machine.start(limits=SMALL, hardening=False)
+    bare = await Machine.start(limits=LIMITS, hardening=False)
     try:  # the same probe works without the filter: the test would see it come back
         assert "TIOCSTI ok" in await py(bare, TIOCSTI_PROBE)
     finally:
@@ -258,7 +255,7 @@ for (key,) in struct.iter_unpack("i", buf.raw[:max(n, 0)]):
 async def test_machine_has_its_own_empty_keyring(
     canary_key: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    m = await Machine.start(limits=SMALL)
+    m = await Machine.start(limits=LIMITS)
     try:  # the filter denies every keyring call
         assert (await py(m, KEYRING_PROBE)).split() == ["errno", str(errno.EPERM)]
     finally:
@@ -266,12 +263,12 @@ async def test_machine_has_its_own_empty_keyring(
     # With a filter that allows them, the keyring is the machine's own: empty.
     program_fd = sc.program_fd
     monkeypatch.setattr(sc, "program_fd", lambda: program_fd(()))
-    m = await Machine.start(limits=SMALL)
+    m = await Machine.start(limits=LIMITS)
     try:
         assert (await py(m, KEYRING_PROBE)) == ""
     finally:
         await m.stop()
-    bare = await Machine.start(limits=SMALL, hardening=False)
+    bare = await Machine.start(limits=LIMITS, hardening=False)
     try:  # without a keyring of its own, the machine reads the harness's key
         assert canary_key in await py(bare, KEYRING_PROBE)
     finally:
@@ -284,7 +281,7 @@ async def test_missing_python3_seccomp_is_one_clear_line(monkeypatch: pytest.Mon
     monkeypatch.setattr(sc, "_COMPILER", sc._COMPILER.replace("import seccomp", "import nope"))
     try:
         with pytest.raises(MissingBubblewrap) as ex:
-            await Machine.start(limits=SMALL)
+            await Machine.start(limits=LIMITS)
     finally:
         sc.profile_hash.cache_clear()
     message = str(ex.value)
@@ -364,7 +361,7 @@ async def test_base_dir_refuses_another_users_directory(tmp_path: Path) -> None:
     theirs.mkdir(mode=0o700)
     os.chown(theirs, NOBODY, NOBODY)
     with pytest.raises(MachineError, match=re.escape(f"{theirs} belongs to uid {NOBODY}")) as ex:
-        await Machine.start(limits=SMALL, base_dir=theirs)
+        await Machine.start(limits=LIMITS, base_dir=theirs)
     assert "\n" not in str(ex.value)
     assert list(theirs.iterdir()) == []
 
@@ -375,7 +372,7 @@ async def test_base_dir_refuses_a_symlink(tmp_path: Path) -> None:
     link = tmp_path / "link"
     link.symlink_to(target)
     with pytest.raises(MachineError, match=re.escape(f"{link} is not a directory")):
-        await Machine.start(limits=SMALL, base_dir=link)
+        await Machine.start(limits=LIMITS, base_dir=link)
     assert list(target.iterdir()) == []
 
 
@@ -415,7 +412,7 @@ async def test_stop_does_not_unmount_what_a_symlinked_disk_points_to(tmp_path: P
     assert subprocess.run(mount).returncode == 0
     try:
         (other / "keep").write_text("still here")
-        m = await Machine.start(limits=SMALL)
+        m = await Machine.start(limits=LIMITS)
         disk = m.root / "disk"
         assert m.disk_mounted
         # the disk's place now holds a link to another mount point
@@ -432,7 +429,7 @@ async def test_stop_does_not_unmount_what_a_symlinked_disk_points_to(tmp_path: P
 
 
 async def test_stop_removes_the_machine_and_its_disk() -> None:
-    m = await Machine.start(limits=SMALL)
+    m = await Machine.start(limits=LIMITS)
     await m.exec(["bash", "-c", "ln -s / ~/root-link; ln -s /tmp /tmp/tmp-link"])
     disk = str(m.root / "disk")
     await m.stop()

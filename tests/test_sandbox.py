@@ -6,28 +6,15 @@ import asyncio
 import os
 import shutil
 import socket
-from collections.abc import AsyncIterator
 
 import pytest
 
-from offswitch.sandbox import BwrapSandbox, Limits, Machine, MachineUnavailable, processes
+from offswitch.sandbox import BwrapSandbox, Machine, MachineUnavailable, processes
 from offswitch.sandbox.state import listening_ports
 
+from .conftest import SMALL
+
 pytestmark = pytest.mark.anyio
-
-SMALL = Limits(memory_mb=128, processes=64, file_size_mb=16, disk_mb=32, cpu_seconds=60)
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
-async def machine() -> AsyncIterator[Machine]:
-    m = await Machine.start(limits=SMALL)
-    yield m
-    await m.stop()
 
 
 async def sh(m: Machine, script: str, timeout: float = 30) -> tuple[int, str, str]:

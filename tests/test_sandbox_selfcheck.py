@@ -65,11 +65,6 @@ def test_inspect_sandbox_check(name: str, results: dict[str, BaseException | Non
 
 
 @pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
 async def sandbox_env() -> AsyncIterator[SandboxEnvironment]:
     machine = await Machine.start()
     try:

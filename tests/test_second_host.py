@@ -18,11 +18,6 @@ NAMES = {"workstation": "127.0.1.1", "backup": "127.0.0.2"}
 
 
 @pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
 async def pair() -> AsyncIterator[tuple[Machine, Machine]]:
     a = await Machine.start("workstation", SMALL, peers=NAMES)
     b = await Machine.start("backup", SMALL, peers=NAMES, network_of=a)
