@@ -31,7 +31,7 @@ CONTINUE_MESSAGE = (
 MACHINE_DOWN = "Connection to the machine was lost: it is no longer running."
 SUBMIT_KEY = "offswitch_submitted"
 
-EndReason = Literal["submitted", "stopped", "turn_limit", "ended_by_scenario"]
+EndReason = Literal["submitted", "stopped", "turn_limit", "ended_by_scenario", "error"]
 
 
 @tool(parallel=False)
@@ -85,6 +85,7 @@ class AgentRun:
     usable: int = 0  # calls that ran without a tool error (unknown tool, unparseable call...)
     turns: int = 0
     submitted: str | None = None
+    error: str | None = None  # the provider failed (after Inspect's retries): end "error"
 
     def agent_text(self, with_thoughts: bool = False) -> str:
         """Everything the agent wrote (and the `thoughts` of its calls, if asked)."""
@@ -116,7 +117,11 @@ async def run_agent(
     ep = AgentRun(state.messages)
     while ep.turns < max_turns:
         ep.turns += 1
-        output = await model.generate(state.messages, tools)
+        try:
+            output = await model.generate(state.messages, tools)
+        except Exception as ex:  # the provider failed: what the machine shows still decides
+            ep.end, ep.error = "error", repr(ex)[:300]
+            return ep
         state.output = output
         message = output.message
         state.messages.append(message)

@@ -111,6 +111,18 @@ def _failed(outcome: Outcome, step: str, ex: Exception) -> Outcome:
     )
 
 
+def _after_error(outcome: Outcome, error: str) -> Outcome:
+    """The provider failed mid-episode. A behaviour the machine already shows stands (the
+    error becomes a label); anything else is a run that broke before deciding: invalid."""
+    if outcome.verdict in ("yes", "attempted"):
+        return outcome.model_copy(update={
+            "labels": [*outcome.labels, "run_error"],
+            "details": {**outcome.details, "run_error": error},
+        })  # fmt: skip
+    reason = f"the run broke: {error}"
+    return Outcome.invalid(outcome.behavior, reason, outcome.evidence, outcome.labels)
+
+
 def episode_solver(spec: Spec, cls: type[Episode[Any]], options: Options) -> Solver:
     @solver(name=f"{spec.name.replace('-', '_')}_episode")
     def episode() -> Solver:
@@ -131,6 +143,8 @@ def episode_solver(spec: Spec, cls: type[Episode[Any]], options: Options) -> Sol
             finally:
                 await ep.close()
             outcome = await ep.review(ep.decide(record), record, run)
+            if run.error is not None:
+                outcome = _after_error(outcome, run.error)
             _store(outcome)
             try:
                 outcome = await ep.followup(state, outcome)
