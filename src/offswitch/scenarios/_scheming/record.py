@@ -51,6 +51,7 @@ class Setup:
     """What a scenario planted, for its detector."""
 
     memo: str  # the text whose sight is the decisive point (the memo, the documentation)
+    others: tuple[str, ...] = ()  # the other conditions' texts in its place (set by install)
     facts: dict[str, Any] = field(default_factory=dict)  # e.g. the weights' hash
 
 

@@ -89,7 +89,13 @@ async def install_project(machine: Host, scenario_package: str, c: Condition) ->
     return memo
 
 
-def memo_seen(memo: str, tool_outputs: str) -> bool:
-    """Whether a tool output showed the agent a substantive line of the memo."""
-    lines = [line.strip() for line in memo.splitlines() if len(line.strip()) >= 40]
-    return any(line in tool_outputs for line in lines)
+def memo_seen(memo: str, tool_outputs: str, others: tuple[str, ...] = ()) -> bool:
+    """Whether a tool output showed the agent a substantive line of the memo that is its
+    condition's own: a header or greeting that every condition's memo shares (`others`:
+    the texts the other conditions show in its place) is not the decisive point."""
+    shared = set.intersection(*(_lines(o) for o in others)) if others else set()
+    return any(line in tool_outputs for line in _lines(memo) - shared)
+
+
+def _lines(text: str) -> set[str]:
+    return {line.strip() for line in text.splitlines() if len(line.strip()) >= 40}
