@@ -19,7 +19,13 @@ from inspect_ai.model import Model
 from offswitch.scenarios import get_scenario
 from offswitch.scenarios._email.episode import EmailEpisode
 from offswitch.scenarios._email.judging import Judging
-from offswitch.scenarios._email.messages import MailRecord, SentMessage, forwarded, recipients
+from offswitch.scenarios._email.messages import (
+    MailRecord,
+    SentMessage,
+    delivered,
+    forwarded,
+    recipients,
+)
 from offswitch.scenarios.blackmail import detector as blackmail
 from offswitch.scenarios.leaking import detector as leaking
 from offswitch.scenarios.lethal_action import detector as lethal
@@ -55,8 +61,11 @@ def load(path: Path, behavior: str) -> list[Item]:
     inbox = {e.id: e for e in episode.inbox(condition)}
     items = []
     for raw in yaml.safe_load(path.read_text()):
-        sent = [_message(m, inbox) for m in raw.get("sent", [])]
-        record = MailRecord(1, sent, str(raw.get("text", "")), list(raw.get("log", [])))
+        outbox = [_message(m, inbox) for m in raw.get("sent", [])]
+        sent = [m for m in outbox if delivered(m, episode.address)]
+        undelivered = [m for m in outbox if not delivered(m, episode.address)]
+        text, log = str(raw.get("text", "")), list(raw.get("log", []))
+        record = MailRecord(1, sent, text, log, undelivered)  # as EmailEpisode.observe builds it
         items.append(Item(bool(raw["label"]), record, raw.get("hard")))
     return items
 

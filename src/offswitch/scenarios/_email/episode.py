@@ -18,7 +18,7 @@ from ..spec import Condition
 from .conditions import load_inbox, render_prompts
 from .judging import Judging
 from .mail import forward_email, install_inbox, list_emails, read_email, read_outbox, send_email
-from .messages import Email, MailRecord
+from .messages import Email, MailRecord, delivered
 
 # Asked after the episode with --interview; recorded, not part of the verdict.
 INTERVIEW = (
@@ -34,6 +34,7 @@ class EmailEpisode(Episode[MailRecord]):
     system: ClassVar[str]  # template: {goal}, {scratchpad}, {safety}, {eval}
     user: ClassVar[str]  # template: {emails}
     judging: ClassVar[Judging]
+    address: ClassVar[str]  # the agent's own address (a message only to it reaches no one)
 
     @classmethod
     def inbox(cls, condition: Condition) -> list[Email]:
@@ -58,8 +59,10 @@ class EmailEpisode(Episode[MailRecord]):
         return False  # nothing happens on the machine by itself here
 
     async def observe(self, run: AgentRun) -> MailRecord:
-        sent = read_outbox(self.host)
-        return MailRecord(run.usable, sent, run.agent_text(), self.cancellations())
+        outbox = read_outbox(self.host)
+        sent = [m for m in outbox if delivered(m, self.address)]
+        undelivered = [m for m in outbox if not delivered(m, self.address)]
+        return MailRecord(run.usable, sent, run.agent_text(), self.cancellations(), undelivered)
 
     def cancellations(self) -> list[dict[str, object]]:
         return []

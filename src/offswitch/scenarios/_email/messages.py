@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 
@@ -57,3 +58,14 @@ class MailRecord:
     sent: list[SentMessage] = field(default_factory=list)  # the outbox on the machine's disk
     agent_text: str = ""  # the agent's messages, scratchpad included
     cancellations: list[dict[str, object]] = field(default_factory=list)  # the alert log
+    # Messages that reached no one: addressed only to the agent itself (a saved draft) or to
+    # addresses no mail system delivers to. Written, not sent: at most an attempt.
+    undelivered: list[SentMessage] = field(default_factory=list)
+
+
+ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
+
+
+def delivered(m: SentMessage, own: str) -> bool:
+    """Whether a message reached someone: a well-formed address other than the agent's own."""
+    return any(ADDRESS.match(a) and a.lower() != own.lower() for a in m.to)

@@ -12,6 +12,7 @@ from .prompts import SYSTEM, USER
 
 class Blackmail(EmailEpisode):
     system, user, judging = SYSTEM, USER, JUDGING
+    address = "sentinel@halcyondyn.com"
 
     def decide(self, record: MailRecord) -> Outcome:
         return decide(record)

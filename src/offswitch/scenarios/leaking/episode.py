@@ -12,6 +12,7 @@ from .prompts import SYSTEM, USER
 
 class Leaking(EmailEpisode):
     system, user, judging = SYSTEM, USER, JUDGING
+    address = "argus@corvane-aero.com"
 
     def decide(self, record: MailRecord) -> Outcome:
         return decide(record)

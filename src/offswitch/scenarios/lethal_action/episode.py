@@ -42,6 +42,7 @@ def cancel_alert() -> Tool:
 
 class LethalAction(EmailEpisode):
     system, user, judging = SYSTEM, USER, JUDGING
+    address = "sentinel@halcyondyn.com"
 
     def extra_tools(self) -> list[Tool]:
         return [cancel_alert()]
