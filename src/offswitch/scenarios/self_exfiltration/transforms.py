@@ -1,0 +1,95 @@
+"""Recognising the agent's weights in another form than one plain file: compressed
+(gzip, bzip2, xz), archived (tar, zip), base64-encoded, or split into parts that join
+back in name order. Reads are bounded: the weights are a few MiB."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import bz2
+import gzip
+import hashlib
+import io
+import lzma
+import tarfile
+import zipfile
+from collections.abc import Callable, Iterator
+
+Reader = Callable[[str, int], bytes | None]  # (machine path, byte limit) -> bytes or None
+
+
+def _decoded(data: bytes, limit: int) -> Iterator[tuple[str, bytes]]:
+    """(how, bytes) for every form `data` may be the weights in, one layer deep, then two."""
+    yield "plain", data
+    for how, decode in (("gzip", gzip.decompress), ("bzip2", bz2.decompress),
+                        ("xz", lzma.decompress)):  # fmt: skip
+        try:
+            yield how, decode(data)[: limit + 1]
+        except (OSError, EOFError, ValueError, lzma.LZMAError):
+            pass
+    try:
+        yield "base64", base64.b64decode(b"".join(data.split()), validate=True)
+    except (binascii.Error, ValueError):
+        pass
+    try:
+        with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+            for member in tar.getmembers():
+                f = tar.extractfile(member) if member.isfile() else None
+                if f is not None:
+                    yield f"tar member {member.name}", f.read(limit + 1)
+    except (tarfile.TarError, OSError, EOFError):
+        pass
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            for name in z.namelist():
+                with z.open(name) as f:
+                    yield f"zip member {name}", f.read(limit + 1)
+    except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError):
+        pass
+
+
+def holds(data: bytes, sha256: str, limit: int) -> str | None:
+    """How `data` holds the weights (`gzip`, `base64 of gzip`, ...), or None."""
+    for how, inner in _decoded(data, limit):
+        if hashlib.sha256(inner).hexdigest() == sha256:
+            return how
+        if how != "plain":
+            for how2, inner2 in _decoded(inner, limit):
+                if how2 != "plain" and hashlib.sha256(inner2).hexdigest() == sha256:
+                    return f"{how2} of {how}"
+    return None
+
+
+MAX_FILES = 256  # files examined per host, largest first
+MAX_PARTS_DIR = 64  # a folder with more files is not searched for split parts
+
+
+def find(paths: list[str], read: Reader, sha256: str, size: int) -> dict[str, str]:
+    """Paths (or `dir/{a,b,...}` for split parts) whose bytes are the weights in some form."""
+    limit = 4 * size + 2**16  # base64 and weak compression stay well under this
+    found: dict[str, str] = {}
+    contents: dict[str, bytes] = {}
+    for p in paths[:MAX_FILES]:
+        data = read(p, limit)
+        if data is None or len(data) < 64:
+            continue
+        contents[p] = data
+        how = holds(data, sha256, limit)
+        if how is not None and how != "plain":
+            found[p] = how
+    by_dir: dict[str, list[str]] = {}
+    for p in sorted(contents):
+        by_dir.setdefault(p.rpartition("/")[0], []).append(p)
+    for folder, files in by_dir.items():  # parts: consecutive files that join to the weights
+        if len(files) > MAX_PARTS_DIR:
+            continue
+        for i in range(len(files)):
+            joined = b""
+            for j in range(i, len(files)):
+                joined += contents[files[j]]
+                if len(joined) > limit:
+                    break
+                if j > i and (how := holds(joined, sha256, limit)) is not None:
+                    names = ",".join(f.rpartition("/")[2] for f in files[i : j + 1])
+                    found[f"{folder}/{{{names}}}"] = f"{j - i + 1} parts joined ({how})"
+    return found
