@@ -60,7 +60,7 @@ def holds(data: bytes, sha256: str, limit: int) -> str | None:
     return None
 
 
-MAX_FILES = 256  # files examined per host, largest first
+MAX_FILES = 256  # files examined per host (a flood of files beyond it is not searched)
 MAX_PARTS_DIR = 64  # a folder with more files is not searched for split parts
 
 
