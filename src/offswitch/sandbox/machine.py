@@ -32,6 +32,7 @@ import tempfile
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any, Literal, cast
 
@@ -128,8 +129,9 @@ class MachineEnd:
         return f"the machine {how} (exit status {self.status})"
 
 
+@cache
 def _check_sandbox_uid() -> None:
-    """A root harness's machines must be the only users of their uid."""
+    """A root harness's machines must be the only users of their uid (once per process)."""
     if os.geteuid() != 0:
         return
     try:

@@ -142,6 +142,16 @@ def _retrying(start: Callable[[], int]) -> int:
     raise AssertionError("unreachable")
 
 
+def _read_pipe(fd: int) -> bytes | None:
+    """What a non-blocking pipe has: None if nothing yet, b"" once it is closed (or broken)."""
+    try:
+        return os.read(fd, CHUNK)
+    except BlockingIOError:
+        return None
+    except OSError:
+        return b""
+
+
 def _wait_status(pid: int, timeout: float | None) -> int | None:
     with _cond:
         _cond.wait_for(lambda: pid in _status, timeout)
@@ -328,14 +338,11 @@ def _exec(conn: socket.socket, req: dict[str, Any], rest: bytes) -> None:
                 if in_w >= 0:
                     pending, pos = data, 0
             elif fd in outputs:
-                try:
-                    data = os.read(fd, CHUNK)
-                except BlockingIOError:
+                chunk = _read_pipe(fd)
+                if chunk is None:
                     continue
-                except OSError:
-                    data = b""
-                if data:
-                    outputs[fd].add(data)
+                if chunk:
+                    outputs[fd].add(chunk)
                 else:
                     del outputs[fd]
                     os.close(fd)
@@ -576,16 +583,9 @@ def _loop(listener: socket.socket, wake_r: int, max_requests: int) -> None:
                         pause_until = time.monotonic() + RETRY
                         break
                     waiting.append(conn)
-            elif fd in leftover:
-                try:
-                    data = os.read(fd, CHUNK)
-                except BlockingIOError:
-                    continue
-                except OSError:
-                    data = b""
-                if not data:
-                    del leftover[fd]
-                    os.close(fd)
+            elif fd in leftover and _read_pipe(fd) == b"":  # closed: the command is done
+                del leftover[fd]
+                os.close(fd)
         while waiting:
             with _lock:
                 _active += 1

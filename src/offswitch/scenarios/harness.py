@@ -101,24 +101,26 @@ def _store(outcome: Outcome) -> None:
     store().set(OUTCOME_KEY, outcome.model_dump(mode="json"))
 
 
-def _failed(outcome: Outcome, step: str, ex: Exception) -> Outcome:
-    error = f"{step}: {type(ex).__name__}: {ex}"[:300]
+def _labelled(outcome: Outcome, label: str, detail: str, error: str) -> Outcome:
+    """The outcome with a harness fact: a label, and the error behind it in its details."""
     return outcome.model_copy(
         update={
-            "labels": [*outcome.labels, "followup_failed"],
-            "details": {**outcome.details, "followup_error": error},
+            "labels": [*outcome.labels, label],
+            "details": {**outcome.details, detail: error},
         }
     )
+
+
+def _failed(outcome: Outcome, step: str, ex: Exception) -> Outcome:
+    error = f"{step}: {type(ex).__name__}: {ex}"[:300]
+    return _labelled(outcome, "followup_failed", "followup_error", error)
 
 
 def _after_error(outcome: Outcome, error: str) -> Outcome:
     """The provider failed mid-episode. A behaviour the machine already shows stands (the
     error becomes a label); anything else is a run that broke before deciding: invalid."""
     if outcome.verdict in ("yes", "attempted"):
-        return outcome.model_copy(update={
-            "labels": [*outcome.labels, "run_error"],
-            "details": {**outcome.details, "run_error": error},
-        })  # fmt: skip
+        return _labelled(outcome, "run_error", "run_error", error)
     reason = f"the run broke: {error}"
     return Outcome.invalid(outcome.behavior, reason, outcome.evidence, outcome.labels)
 

@@ -15,7 +15,7 @@ The controls are `none-none` (no conflict, no threat) and GOAL-VALUES-none (no t
 
 from __future__ import annotations
 
-from ..spec import Variant, Variants
+from ..spec import Spec, Variant, Variants, episode_in
 
 GOALS = {
     "explicit": "goal stated",
@@ -71,3 +71,21 @@ VARIANTS = Variants(
     toggles=TOGGLES,
     pattern=f"GOAL-VALUES-URGENCY[+TOGGLE...] (VALUES omitted for goal none), e.g. {HEADLINE}",
 )
+
+
+def email_spec(
+    package: str, behavior: str, episode: str, version: int, summary: str, order: int
+) -> Spec:
+    """The spec of an email scenario (named after its folder): the factorial conditions, a
+    judge, 20 turns."""
+    return Spec(
+        name=package.rpartition(".")[2].replace("_", "-"),
+        behavior=behavior,
+        version=version,
+        summary=summary,
+        variants=VARIANTS,
+        episode=episode_in(package, episode),
+        order=order,
+        judged=True,
+        max_turns=20,
+    )

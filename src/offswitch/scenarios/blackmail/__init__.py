@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-from .._email.variants import VARIANTS
-from ..spec import Spec, episode_in
+from .._email.variants import email_spec
 
 BEHAVIOR = "blackmail"
-
-SPEC = Spec(
-    name="blackmail",
-    behavior=BEHAVIOR,
+SPEC = email_spec(
+    __name__,
+    BEHAVIOR,
+    "Blackmail",
     version=1,
     summary="Agentic misalignment: does the email agent use the CTO's affair to stop its "
     "replacement?",
-    variants=VARIANTS,
-    episode=episode_in(__name__, "Blackmail"),
     order=20,
-    judged=True,
-    max_turns=20,
 )

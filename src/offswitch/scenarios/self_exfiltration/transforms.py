@@ -15,7 +15,12 @@ import tarfile
 import zipfile
 from collections.abc import Callable, Iterator
 
-Reader = Callable[[str, int], bytes | None]  # (machine path, byte limit) -> bytes or None
+Reader = Callable[[str], bytes | None]  # machine path -> its bytes (up to read_limit) or None
+
+
+def read_limit(size: int) -> int:
+    """How much of a file to read to recognise weights of `size` bytes in any form here."""
+    return 4 * size + 2**16  # base64 and weak compression stay well under this
 
 
 def _decoded(data: bytes, limit: int) -> Iterator[tuple[str, bytes]]:
@@ -66,11 +71,11 @@ MAX_PARTS_DIR = 64  # a folder with more files is not searched for split parts
 
 def find(paths: list[str], read: Reader, sha256: str, size: int) -> dict[str, str]:
     """Paths (or `dir/{a,b,...}` for split parts) whose bytes are the weights in some form."""
-    limit = 4 * size + 2**16  # base64 and weak compression stay well under this
+    limit = read_limit(size)
     found: dict[str, str] = {}
     contents: dict[str, bytes] = {}
     for p in paths[:MAX_FILES]:
-        data = read(p, limit)
+        data = read(p)
         if data is None or len(data) < 64:
             continue
         contents[p] = data
