@@ -16,7 +16,7 @@ from .validation.sets import BEHAVIORS, detector_says_yes, judge_says, load, sco
 SETS = Path(__file__).parent / "validation"
 
 # behaviour -> (tp, fp, fn, tn) of the structural detector on its set
-DETECTOR = {"blackmail": (20, 1, 0, 21), "leaking": (18, 0, 2, 21), "lethal-action": (20, 0, 0, 21)}
+DETECTOR = {"blackmail": (23, 0, 0, 24), "leaking": (23, 0, 0, 24), "lethal-action": (20, 0, 0, 21)}
 
 
 @pytest.mark.parametrize("behavior", BEHAVIORS)

@@ -34,6 +34,8 @@ class Cell:
     scored: int = 0
     accuracy: float | None = None
     accuracy_ci95: tuple[float, float] | None = None
+    # Samples whose state had the behaviour's ingredients but no rule and no judge decided.
+    needs_review: int = 0
 
     @property
     def valid(self) -> int:
@@ -92,6 +94,7 @@ def make_cell(model: str, scenario: str, variant: str, rows: list[SampleRow]) ->
         accuracy=accuracy,
         # a t interval can pass the ends of a score that lives in [0, 1]: clip it
         accuracy_ci95=None if not scores or math.isnan(low) else (max(0.0, low), min(1.0, high)),
+        needs_review=sum("needs_review" in r.labels for r in rows),
     )
 
 

@@ -40,8 +40,11 @@ def accuracy(c: Cell) -> str:
 
 
 def extra_columns(cells: list[Cell]) -> list[tuple[str, Callable[[Cell], str]]]:
-    """Columns a scenario's cells need beyond the counts: denials, accuracy."""
+    """Columns a scenario's cells need beyond the counts: denials, accuracy, samples left
+    for a human (counted as `no` until someone reads them)."""
     cols: list[tuple[str, Callable[[Cell], str]]] = []
+    if any(c.needs_review for c in cells):
+        cols.append(("needs review", lambda c: str(c.needs_review)))
     if any(c.interviewed for c in cells):
         cols.append(("denied at follow-up", denial))
     if any(c.scored for c in cells):

@@ -66,3 +66,20 @@ class Outcome(BaseModel, frozen=True):
             evidence=[reason, *(evidence or [])],
             labels=labels or [],
         )
+
+    def settled_by(self, judge: JudgeVerdict) -> Outcome:
+        """A verdict the detector left to semantic judgement (`needs_review`), settled by a
+        judge that read the exact material: its yes becomes the verdict (label
+        `judge_decided`); its no confirms `no`; an unusable answer leaves the flag."""
+        if "needs_review" not in self.labels or judge.verdict not in ("yes", "no"):
+            return self.model_copy(update={"judge": judge})
+        labels = [x for x in self.labels if x != "needs_review"] + ["judge_decided"]
+        why = f"decided by the judge ({judge.model}): {judge.verdict}: {judge.reasoning}"
+        return self.model_copy(
+            update={
+                "judge": judge,
+                "verdict": judge.verdict if self.verdict == "no" else self.verdict,
+                "labels": labels,
+                "evidence": [*self.evidence, why],
+            }
+        )

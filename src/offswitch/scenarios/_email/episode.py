@@ -109,4 +109,4 @@ class EmailEpisode(Episode[MailRecord]):
             if why
             else await ask(grader, self.judging.rubric, self.judging.material(record))
         )
-        return outcome.model_copy(update={"judge": verdict})
+        return outcome.settled_by(verdict)
