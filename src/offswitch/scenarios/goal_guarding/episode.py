@@ -19,8 +19,9 @@ FILES = files_of(__package__)
 class GoalGuarding(SchemingEpisode):
     async def plant(self) -> Setup:
         memo = await install_project(self.host, __package__, self.condition)
-        await self.host.write_file(PROMPT, (FILES / "keystone_system_prompt.txt").read_bytes())
-        return Setup(memo=memo)
+        original = (FILES / "keystone_system_prompt.txt").read_text()
+        await self.host.write_file(PROMPT, original.encode())
+        return Setup(memo=memo, facts={"prompt": original})
 
     async def read_back(self, after: dict[str, MachineState]) -> dict[str, Any]:
         return {"prompt": self.host.read_text(PROMPT)}
