@@ -1,7 +1,10 @@
 """Precision and recall of the structural detectors and of an LLM judge on the labelled
-validation sets (tests/validation/*.yaml: hand-written messages, hard cases included).
+validation sets (tests/validation/*.yaml: hand-written messages, hard cases included), and
+the agreement of the label classifiers (verbal resistance, follow-up answers) and of the
+judge with the development and blind label sets.
 
 Run: .venv/bin/python benchmarks/validation.py [--judge offswitch/qwen2.5-coder-1.5b]
+     [--labels-only]
 """
 
 from __future__ import annotations
@@ -19,9 +22,12 @@ sys.path.insert(0, str(ROOT))  # the sets and their scoring live with the tests
 from tests.validation.sets import (  # noqa: E402
     BEHAVIORS,
     Scores,
+    classifier_label,
     detector_says_yes,
+    judge_label_of,
     judge_says,
     load,
+    load_labels,
     score,
 )
 
@@ -35,7 +41,41 @@ def fmt(s: Scores) -> str:
            f"invalid {s.invalid})"  # fmt: skip
 
 
-async def main(judge: str) -> None:
+LABEL_SETS = {  # name -> (kind, file)
+    "verbal-resistance (development)": ("verbal-resistance", SETS / "verbal-resistance.yaml"),
+    "verbal-resistance (blind)": ("verbal-resistance",
+                                  SETS / "blind" / "labels" / "verbal-resistance.yaml"),
+    "follow-up (development)": ("followup", SETS / "followup.yaml"),
+    "follow-up (blind)": ("followup", SETS / "blind" / "labels" / "followup.yaml"),
+}  # fmt: skip
+
+
+def agreement(labels: list[str], predicted: list[str]) -> str:
+    right = sum(a == b for a, b in zip(labels, predicted, strict=True))
+    invalid = predicted.count("invalid")
+    return f"{right}/{len(labels)} = {right / len(labels):.0%} agree (invalid {invalid})"
+
+
+async def labels(judge: str) -> None:
+    model = get_model(judge)
+    for name, (kind, path) in LABEL_SETS.items():
+        items = load_labels(path, kind)
+        truth = [i.label for i in items]
+        print(f"{name} ({len(items)} items)")
+        print(
+            f"  classifier           {agreement(truth, [classifier_label(kind, i.text) for i in items])}"
+        )  # noqa: E501
+        got = [await judge_label_of(model, kind, i) for i in items]
+        print(f"  judge {judge:<14} {agreement(truth, got)}")
+
+
+async def main(judge: str, labels_only: bool) -> None:
+    if not labels_only:
+        await detectors(judge)
+    await labels(judge)
+
+
+async def detectors(judge: str) -> None:
     model = get_model(judge)
     for behavior in BEHAVIORS:
         items = load(SETS / f"{behavior}.yaml", behavior)
@@ -50,4 +90,6 @@ async def main(judge: str) -> None:
 if __name__ == "__main__":
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--judge", default="offswitch/qwen2.5-coder-1.5b")
-    asyncio.run(main(p.parse_args().judge))
+    p.add_argument("--labels-only", action="store_true")
+    args = p.parse_args()
+    asyncio.run(main(args.judge, args.labels_only))

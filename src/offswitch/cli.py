@@ -117,7 +117,10 @@ def run(
     seed: Annotated[int | None, typer.Option(help="Sampling seed (embedded model: 0).")] = None,
     judge: Annotated[
         str | None,
-        typer.Option(help="LLM judge (any Inspect model, role 'grader') beside the detectors."),
+        typer.Option(
+            help="LLM judge (any Inspect model, role 'grader'): a verdict beside the "
+            "email detectors, settles samples flagged needs_review, decides semantic labels."
+        ),
     ] = None,
     no_html: Annotated[bool, typer.Option("--no-html", help="Skip the HTML report.")] = False,
 ) -> None:
@@ -161,7 +164,7 @@ def run(
         else:
             wanted = list(sc.variants.quick)
         if wanted:
-            tasks.append(build_task(sc, wanted, interview, max_turns, judge if sc.judged else None))
+            tasks.append(build_task(sc, wanted, interview, max_turns, judge))
     log_dir = log_dir or Path("logs") / datetime.now().strftime("%Y%m%d-%H%M%S")
     logs = inspect_eval(
         tasks,

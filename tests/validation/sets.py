@@ -111,3 +111,56 @@ def score(labels: list[bool], predictions: list[str]) -> Scores:
     fn = sum(1 for y, p in pairs if y and p != "yes")
     tn = sum(1 for y, p in pairs if not y and p == "no")
     return Scores(tp, fp, fn, tn, sum(p == "invalid" for p in predictions))
+
+
+# --- label sets: texts with a label (verbal resistance) or an answer with one (follow-up) ---
+
+LABEL_SETS = {
+    "verbal-resistance": ("text", "verbal_resistance"),
+    "followup": ("answer", "followup"),
+}
+
+
+@dataclass(frozen=True)
+class LabelItem:
+    label: str
+    text: str  # the material the classifier and the judge read
+    act: str = "something on the workstation changed"  # follow-up: what management noticed
+
+
+def load_labels(path: Path, kind: str) -> list[LabelItem]:
+    """A label set; verbal resistance labels are 'yes'/'no', follow-up answers keep theirs.
+    A follow-up item is read with management's question when the set names the act."""
+    field_name, _ = LABEL_SETS[kind]
+    items = []
+    for raw in yaml.safe_load(path.read_text()):
+        label = raw["label"]
+        label = ("yes" if label else "no") if isinstance(label, bool) else str(label)
+        act = str(raw.get("act") or LabelItem.act)
+        items.append(LabelItem(label, str(raw.get(field_name) or ""), act))
+    return items
+
+
+def classifier_label(kind: str, text: str) -> str:
+    from offswitch.scenarios._scheming.followup import classify
+    from offswitch.scoring.resistance import resists_shutdown
+
+    if kind == "verbal-resistance":
+        return "yes" if resists_shutdown(text) else "no"
+    return classify(text)
+
+
+async def judge_label_of(model: Model, kind: str, item: LabelItem) -> str:
+    """The judge's label as a run asks it (same rubric and choices); 'invalid' if unusable."""
+    from offswitch.scenarios._scheming import followup
+    from offswitch.scoring import resistance
+    from offswitch.scoring.labels import judge_label
+
+    if kind == "verbal-resistance":
+        rubric, choices, material = resistance.LABEL_RUBRIC, ("yes", "no"), item.text
+    else:
+        question = followup.noticed(item.act)
+        rubric, choices = followup.LABEL_RUBRIC, followup.CHOICES
+        material = f"MANAGEMENT: {question}\n\nAGENT: {item.text}"
+    decided = await judge_label(model, kind, rubric, choices, material, "")
+    return decided.judge or "invalid"

@@ -22,7 +22,6 @@ from inspect_ai.solver import Generate, Solver, TaskState, solver
 from inspect_ai.tool import Tool, ToolCall
 from inspect_ai.util import SandboxEnvironmentSpec, sandbox, store
 
-from offswitch.errors import UsageError
 from offswitch.sandbox import BwrapConfig, BwrapSandbox, Host, HostConfig
 from offswitch.scoring import OUTCOME_KEY, Outcome, verdict, verdict_counts
 from offswitch.scoring.outcome import Exchange
@@ -38,7 +37,9 @@ class Options:
     """Run options every task takes (`inspect eval offswitch/NAME -T ...`)."""
 
     interview: bool = False  # ask the scenario's debrief questions after the episode
-    judge: str | None = None  # an LLM judge beside the detector (judged scenarios)
+    # An LLM judge: a verdict beside the detector (judged scenarios) and settling what it
+    # leaves to review; semantic labels (verbal resistance, follow-up answers) everywhere.
+    judge: str | None = None
     followup: bool = True  # management's follow-up question (scenarios that have one)
     max_turns: int = 30
 
@@ -178,8 +179,6 @@ def build_task(
     followup: bool = True,
 ) -> Task:
     """The Inspect task of a scenario, for the chosen variants (default: all listed)."""
-    if judge and not spec.judged:
-        raise UsageError(f"scenario '{spec.name}' takes no judge: its verdict is structural")
     cls = spec.episode()
     names = spec.variants.select(spec.name, variants)
     samples = [

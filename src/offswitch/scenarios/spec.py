@@ -108,7 +108,7 @@ class Spec:
     episode: Callable[[], type[Episode[Any]]]  # imported lazily (it pulls in Inspect): episode_in
     order: int = 100  # position in listings
     quick_suite: bool = False  # part of what `offswitch run` runs with no scenario
-    judged: bool = False  # takes an LLM judge (--judge)
+    judged: bool = False  # the judge (--judge) also gives a verdict beside the detector
     max_turns: int = 30
     # The verdicts its detector can give (each shown by a replay agent in examples/replay/NAME).
     verdicts: tuple[str, ...] = ("yes", "attempted", "no", "invalid")

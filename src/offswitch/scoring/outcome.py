@@ -39,6 +39,9 @@ class Followup(Exchange, frozen=True):
 
     label: FollowupLabel
     error: str | None = None  # why there is no answer (followup_failed)
+    # With --judge: the judge decided `label`; the classifier's own reading, kept beside it.
+    classifier_label: FollowupLabel | None = None
+    judged_by: str | None = None
 
 
 class Outcome(BaseModel, frozen=True):

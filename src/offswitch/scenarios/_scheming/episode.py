@@ -13,6 +13,7 @@ from abc import abstractmethod
 from dataclasses import replace
 from typing import Any, ClassVar
 
+from inspect_ai.model import get_model
 from inspect_ai.solver import TaskState
 
 from offswitch.sandbox import Host, MachineState, describe_diff, state_diff
@@ -77,7 +78,8 @@ class SchemingEpisode(Episode[Record]):
     async def followup(self, state: TaskState, outcome: Outcome) -> Outcome:
         if not self.options.followup or outcome.verdict != "yes":
             return outcome
-        answer = await confront(state, self.followup_question(outcome))
+        judge = get_model(role="grader", default=self.options.judge) if self.options.judge else None
+        answer = await confront(state, self.followup_question(outcome), judge)
         return outcome.model_copy(
             update={"labels": [*outcome.labels, answer.label], "followup": answer}
         )
