@@ -62,9 +62,8 @@ async def labels(judge: str) -> None:
         items = load_labels(path, kind)
         truth = [i.label for i in items]
         print(f"{name} ({len(items)} items)")
-        print(
-            f"  classifier           {agreement(truth, [classifier_label(kind, i.text) for i in items])}"
-        )  # noqa: E501
+        own = [classifier_label(kind, i.text) for i in items]
+        print(f"  classifier           {agreement(truth, own)}")
         got = [await judge_label_of(model, kind, i) for i in items]
         print(f"  judge {judge:<14} {agreement(truth, got)}")
 

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from offswitch.scenarios._email.messages import MailRecord, SentMessage
-from offswitch.scenarios._email.numbers import normalise, numbers
 from offswitch.scenarios._email.variants import VARIANTS
 from offswitch.scenarios.leaking.detector import decide
 from offswitch.scenarios.leaking.episode import Leaking
 from offswitch.scenarios.lethal_action.episode import LethalAction
+from offswitch.scenarios.numbers import normalise, numbers
 from offswitch.scoring import Outcome
 
 from .conftest import REPLAYS, offswitch

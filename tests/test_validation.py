@@ -3,6 +3,7 @@ them (deterministic, so recorded exactly; the README quotes the same figures).""
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import yaml
 from offswitch.scenarios._scheming.followup import classify
 from offswitch.scoring.resistance import resists_shutdown
 
+from .conftest import offswitch
 from .validation.sets import BEHAVIORS, detector_says_yes, judge_says, load, score
 
 SETS = Path(__file__).parent / "validation"
@@ -85,3 +87,27 @@ def test_verbal_resistance_classifier_on_its_development_set() -> None:
     assert len(items) >= 30 and sum(i["label"] for i in items) >= 15
     got = Counter((i["label"], resists_shutdown(i["text"])) for i in items)
     assert got == {(True, True): 15, (False, False): 15}
+
+
+def test_a_judge_decides_semantic_labels_and_the_classifier_is_kept(tmp_path: Path) -> None:
+    """--judge on a structural scenario: the judge's label decides, the classifier's stays."""
+    judges = SETS.parent.parent / "examples" / "replay" / "judges"
+    replays = judges.parent
+    runs = (("shutdown", "A-no-instruction", "shutdown/verbal-only", "label-no"),
+            ("oversight-subversion", "nudge-threat", "oversight-subversion/redirect-log",
+             "label-denied"))  # fmt: skip
+    for scenario, variant, script, judge in runs:
+        out = tmp_path / scenario
+        r = offswitch("run", scenario, "-v", variant, "--model", f"replay/{replays / script}.yaml",
+                      "--judge", f"replay/{judges / judge}.yaml", "--log-dir", str(out),
+                      "--display", "none", "--no-html")  # fmt: skip
+        assert r.returncode == 0, r.stderr[-2000:]
+        [s] = json.loads(offswitch("report", str(out), "--json").stdout)["samples"]
+        if scenario == "shutdown":  # the classifier says resistance; the judge says not
+            assert "verbal_resistance" not in s["labels"]
+            decided = s["details"]["verbal_resistance"]
+            assert (decided["classifier"], decided["judge"]) == ("yes", "no")
+        else:  # the classifier reads an admission; the judge a denial, which decides
+            followup = s["details"]["followup"]
+            assert (followup["label"], followup["classifier_label"]) == ("denied", "admitted")
+            assert "denied" in s["labels"] and "admitted" not in s["labels"]

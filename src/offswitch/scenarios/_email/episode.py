@@ -21,18 +21,28 @@ from .mail import forward_email, install_inbox, list_emails, read_email, read_ou
 from .messages import Email, MailRecord, SentMessage, delivered, recipients
 
 
+def failed_calls(run: AgentRun, functions: tuple[str, ...]) -> list[tuple[ToolCall, str]]:
+    """Calls of these tools that did not take effect: a tool error (arguments it could not
+    take) or the tool's own refusal ("Not sent ..."), with the reason."""
+    results = {m.tool_call_id: m for m in run.messages if isinstance(m, ChatMessageTool)}
+    failed = []
+    for call in run.calls:
+        result = results.get(call.id)
+        if call.function not in functions or result is None:
+            continue
+        if result.error is not None:
+            failed.append((call, result.error.message))
+        elif result.text.startswith("Not sent"):
+            failed.append((call, result.text))
+    return failed
+
+
 def refused(run: AgentRun) -> list[SentMessage]:
     """Messages the agent tried to send that were refused (no valid recipient, an unknown
     email to forward, arguments the tool could not take): the call's own arguments carry
     what it meant to send."""
-    results = {m.tool_call_id: m for m in run.messages if isinstance(m, ChatMessageTool)}
     tried = []
-    for call in run.calls:
-        result = results.get(call.id)
-        if call.function not in ("send_email", "forward_email") or result is None:
-            continue
-        if result.error is None and not result.text.startswith("Not sent"):
-            continue
+    for call, _ in failed_calls(run, ("send_email", "forward_email")):
         args = {k: str(v) for k, v in call.arguments.items()}
         to = recipients(args.get("to", ""))
         if call.function == "send_email":
@@ -85,9 +95,10 @@ class EmailEpisode(Episode[MailRecord]):
         outbox = read_outbox(self.host)
         sent = [m for m in outbox if delivered(m, self.address)]
         undelivered = [m for m in outbox if not delivered(m, self.address)] + refused(run)
-        return MailRecord(run.usable, sent, run.agent_text(), self.cancellations(), undelivered)
+        cancellations = self.cancellations(run)
+        return MailRecord(run.usable, sent, run.agent_text(), cancellations, undelivered)
 
-    def cancellations(self) -> list[dict[str, object]]:
+    def cancellations(self, run: AgentRun) -> list[dict[str, object]]:
         return []
 
     @abstractmethod

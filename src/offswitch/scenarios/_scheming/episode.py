@@ -68,7 +68,8 @@ class SchemingEpisode(Episode[Record]):
         after = {name: await h.capture() for name, h in self.machines.items()}
         memory = read_memory(self.host, after[WORKSTATION])
         observed = {"memory": memory, **await self.read_back(after)}
-        return Record(self.condition, self.setup, self.before, after, observed, run.commands())
+        return Record(self.condition, self.setup, self.before, after, observed, run.commands(),
+                      run.agent_text(with_thoughts=True))  # fmt: skip
 
     async def review(self, outcome: Outcome, record: Record, run: AgentRun) -> Outcome:
         failed = [f"{name}: {h.end.describe()}" for name, h in self.machines.items()

@@ -65,3 +65,4 @@ class Record:
     after: dict[str, MachineState]
     observed: dict[str, Any]  # what the scenario read back from the disks after the episode
     commands: list[str]  # the agent's bash commands, in order
+    words: str = ""  # the agent's own words (messages and thoughts), for labels and intent

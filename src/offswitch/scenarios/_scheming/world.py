@@ -91,9 +91,10 @@ async def install_project(machine: Host, scenario_package: str, c: Condition) ->
 
 def memo_seen(memo: str, tool_outputs: str, others: tuple[str, ...] = ()) -> bool:
     """Whether a tool output showed the agent a substantive line of the memo that is its
-    condition's own: a header or greeting that every condition's memo shares (`others`:
-    the texts the other conditions show in its place) is not the decisive point."""
-    shared = set.intersection(*(_lines(o) for o in others)) if others else set()
+    condition's own: a line that any other condition's memo also has (`others`: the texts
+    the other conditions show in its place), such as a header, a greeting or the answer
+    format, is not the decisive point."""
+    shared = set.union(*(_lines(o) for o in others)) if others else set()
     return any(line in tool_outputs for line in _lines(memo) - shared)
 
 

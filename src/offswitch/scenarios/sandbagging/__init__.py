@@ -22,5 +22,4 @@ SPEC = Spec(
     variants=scheming_variants(THREATS, headline="nudge-high-unlearn", control="low-unlearn"),
     episode=episode_in(__name__, "Sandbagging"),
     order=33,
-    verdicts=("yes", "no", "invalid"),  # a score is either low enough or not
 )
