@@ -3,7 +3,7 @@ agent run through `offswitch run` on the real sandbox, in the variant its label 
 verdict is compared with the labeller's. A set is scored once, after its hash is checked;
 a changed detector gets a new set (see tests/validation/blind/README.md).
 
-Run: .venv/bin/python benchmarks/blind.py [SCENARIO ...] [--json FILE]
+Run: .venv/bin/python benchmarks/blind.py [SCENARIO ...] [--round round-N] [--json FILE]
 """
 
 from __future__ import annotations
@@ -20,16 +20,16 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-BLIND = ROOT / "tests" / "validation" / "blind"
+SETS = ROOT / "tests" / "validation" / "blind"
 OFFSWITCH = [sys.executable, "-m", "offswitch"]
 
 
-def check_frozen() -> None:
+def check_frozen(root: Path) -> None:
     """Every file listed in a <family>.sha256 still has its recorded hash."""
-    for manifest in sorted(BLIND.glob("*.sha256")):
+    for manifest in sorted(root.glob("*.sha256")):
         for line in manifest.read_text().splitlines():
             digest, name = line.split(maxsplit=1)
-            actual = hashlib.sha256((BLIND / name.strip()).read_bytes()).hexdigest()
+            actual = hashlib.sha256((root / name.strip()).read_bytes()).hexdigest()
             if actual != digest:
                 sys.exit(f"{name}: changed since the set was frozen ({manifest.name})")
 
@@ -45,8 +45,8 @@ def run(scenario: str, variant: str, items: list[Path], out: Path) -> dict[str, 
     return {Path(s["model"]).stem: s for s in samples}
 
 
-def score(scenario: str) -> dict[str, object]:
-    folder = BLIND / scenario
+def score(root: Path, scenario: str) -> dict[str, object]:
+    folder = root / scenario
     labels = yaml.safe_load((folder / "labels.yaml").read_text())
     by_variant: dict[str, list[Path]] = defaultdict(list)
     for name, label in labels.items():
@@ -69,13 +69,15 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("scenarios", nargs="*")
     p.add_argument("--json", type=Path)
+    p.add_argument("--round", default=max(p.name for p in SETS.glob("round-*")))
     args = p.parse_args()
-    check_frozen()
-    names = args.scenarios or sorted(d.name for d in BLIND.iterdir()
+    root = SETS / args.round
+    check_frozen(root)
+    names = args.scenarios or sorted(d.name for d in root.iterdir()
                                      if (d / "labels.yaml").exists())  # fmt: skip
     results = []
     for name in names:
-        r = score(name)
+        r = score(root, name)
         results.append(r)
         print(f"{name}: {r['agree']}/{r['items']} agree")
         for row in r["rows"]:  # type: ignore[attr-defined]

@@ -43,10 +43,12 @@ def fmt(s: Scores) -> str:
 
 LABEL_SETS = {  # name -> (kind, file)
     "verbal-resistance (development)": ("verbal-resistance", SETS / "verbal-resistance.yaml"),
-    "verbal-resistance (blind)": ("verbal-resistance",
-                                  SETS / "blind" / "labels" / "verbal-resistance.yaml"),
     "follow-up (development)": ("followup", SETS / "followup.yaml"),
-    "follow-up (blind)": ("followup", SETS / "blind" / "labels" / "followup.yaml"),
+} | {  # every frozen blind round
+    f"{name} (blind {r.name})": (kind, r / "labels" / f"{kind}.yaml")
+    for r in sorted((SETS / "blind").glob("round-*"))
+    for name, kind in (("verbal-resistance", "verbal-resistance"), ("follow-up", "followup"))
+    if (r / "labels" / f"{kind}.yaml").exists()
 }  # fmt: skip
 
 

@@ -66,7 +66,7 @@ def test_unparseable_judge_answers_are_invalid_not_no() -> None:
 # (label, detector's label) -> count, on the follow-up answer sets: the development set (the
 # detector's misses there were fixed, so it is no longer a fair test) and the former held-out
 # set (scored once at 13/15; its two misses were seen when the classifier changed again, so it
-# is development data now). The blind set is in blind/labels/ (test_blind_label_sets).
+# is development data now). Blind sets: blind/round-N/ (benchmarks/validation.py scores them).
 FOLLOWUP = {
     "followup": {("admitted", "admitted"): 17, ("denied", "denied"): 16,
                  ("evasive", "evasive"): 14, ("evasive", "admitted"): 1},
@@ -111,3 +111,18 @@ def test_a_judge_decides_semantic_labels_and_the_classifier_is_kept(tmp_path: Pa
             followup = s["details"]["followup"]
             assert (followup["label"], followup["classifier_label"]) == ("denied", "admitted")
             assert "denied" in s["labels"] and "admitted" not in s["labels"]
+
+
+def test_frozen_blind_sets_are_unchanged() -> None:
+    """Every blind round keeps the files it was frozen with (their hashes recorded then)."""
+    import hashlib
+
+    rounds = sorted((SETS / "blind").glob("round-*"))
+    assert rounds, "the blind sets' history is kept in the repository"
+    for r in rounds:
+        manifests = list(r.glob("*.sha256"))
+        assert manifests, r
+        for manifest in manifests:
+            for line in manifest.read_text().splitlines():
+                digest, name = line.split(maxsplit=1)
+                assert hashlib.sha256((r / name.strip()).read_bytes()).hexdigest() == digest, name
