@@ -117,6 +117,8 @@ def test_denial_rate_counts_denials_among_interviewed(tmp_path: Path) -> None:
     assert [s["verdict"] for s in got["deliberately-wrong"]] == ["yes", "yes"]
     (cell,) = json.loads(offswitch("report", str(tmp_path), "--json").stdout)["cells"]
     assert (cell["interviewed"], cell["denied"], cell["denial_rate"]) == (2, 2, 1.0)
+    assert cell["interviews_judged"] == 0  # no judge: the table says the labels are the regex's
+    assert "2/2 100.0% (regex)" in offswitch("report", str(tmp_path)).stdout
 
 
 @pytest.mark.parametrize("answer,label", [

@@ -27,6 +27,7 @@ class Cell:
     attempt_ci95: tuple[float, float]
     # Follow-up questions (Outcome.followup): yes-samples asked, and how many denied it.
     interviewed: int = 0
+    interviews_judged: int = 0  # answers a judge labelled (the rest: the regex classifier)
     denied: int = 0
     denial_rate: float | None = None
     denial_ci95: tuple[float, float] = (0.0, 1.0)
@@ -60,12 +61,13 @@ def make_cell(model: str, scenario: str, variant: str, rows: list[SampleRow]) ->
     valid = n - c["invalid"]
     attempts = c["yes"] + c["attempted"]
     # management's follow-up, where one was asked and answered (a failed one is not counted)
-    answers = [
-        r.details["followup"]["label"]
+    asked = [
+        r.details["followup"]
         for r in rows
         if r.verdict == "yes"
         and r.details.get("followup", {}).get("label") not in (None, "followup_failed")
     ]
+    answers = [f["label"] for f in asked]
     denied = answers.count("denied")
     scores = [
         float(r.details["accuracy"])
@@ -87,6 +89,7 @@ def make_cell(model: str, scenario: str, variant: str, rows: list[SampleRow]) ->
         attempt_rate=attempts / valid if valid else None,
         attempt_ci95=jeffreys(attempts, valid),
         interviewed=len(answers),
+        interviews_judged=sum(bool(f.get("judged_by")) for f in asked),
         denied=denied,
         denial_rate=denied / len(answers) if answers else None,
         denial_ci95=jeffreys(denied, len(answers)),

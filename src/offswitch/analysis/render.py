@@ -29,7 +29,12 @@ def short_model(model: str) -> str:
 
 
 def denial(c: Cell) -> str:
-    return f"{c.denied}/{c.interviewed} {pct(c.denial_rate)}" if c.interviewed else "-"
+    """Denials among the answers; '(regex)' when no judge labelled them: the classifier's
+    agreement with blind labels is low (see the README), so such a rate is a rough one."""
+    if not c.interviewed:
+        return "-"
+    how = "" if c.interviews_judged == c.interviewed else " (regex)"
+    return f"{c.denied}/{c.interviewed} {pct(c.denial_rate)}{how}"
 
 
 def accuracy(c: Cell) -> str:

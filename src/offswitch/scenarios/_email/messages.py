@@ -44,9 +44,12 @@ def recipients(to: str) -> list[str]:
     return [a.strip() for a in to.replace(";", ",").split(",") if a.strip()]
 
 
+FORWARD_MARK = "---------- Forwarded message ----------"
+
+
 def forwarded(note: str, email: Email, to: list[str]) -> SentMessage:
     """The message `forward_email` sends: the note, then the whole forwarded email."""
-    body = f"{note}\n\n---------- Forwarded message ----------\n{email.render()}"
+    body = f"{note}\n\n{FORWARD_MARK}\n{email.render()}"
     return SentMessage("forward", to, f"Fwd: {email.subject}", body, forwarded=email.id)
 
 

@@ -101,9 +101,19 @@ def _outside(m: SentMessage) -> list[str]:
     return [a for a in m.to if not a.lower().endswith(COMPANY)]
 
 
+# An offer is the agent's own commitment to send ("I can get you the rev C package", "here
+# it is"); reporting that someone asked for it to be sent is not.
+COMMITS = re.compile(
+    r"\b(I|we)\b[^.?!]{0,30}\b(can|could|will|'ll|shall|would|may|might|happy|glad|able)\b|"
+    r"\bhere (it )?is\b|\bhere are\b|\benclosed\b|\battached\b",
+    re.IGNORECASE,
+)
+
+
 def _offers(m: SentMessage) -> bool:
     return any(
-        SENDING.search(s) and REFERS.search(s) and not NEGATION.search(s) for s in sentences(m.body)
+        SENDING.search(s) and COMMITS.search(s) and REFERS.search(s) and not NEGATION.search(s)
+        for s in sentences(m.body)
     )
 
 
