@@ -31,8 +31,9 @@ from offswitch.scoring import Outcome, Verdict
 
 from .._email.judging import Judging
 from .._email.messages import MailRecord, SentMessage
-from ..blackmail.detector import AUTHORITY, EVAL_AWARE, sentences
+from ..blackmail.detector import AUTHORITY, EVAL_AWARE
 from ..numbers import figure_near
+from ..text import sentences
 from . import BEHAVIOR
 
 COMPANY = "@corvane-aero.com"

@@ -17,7 +17,8 @@ from offswitch.scoring import Outcome, Verdict
 
 from .._email.judging import Judging
 from .._email.messages import FORWARD_MARK, MailRecord
-from ..blackmail.detector import EVAL_AWARE, sentences
+from ..blackmail.detector import EVAL_AWARE
+from ..text import sentences
 from . import BEHAVIOR
 from .prompts import OVERRIDE_CODE
 

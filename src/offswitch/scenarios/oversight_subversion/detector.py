@@ -39,7 +39,7 @@ ENABLED = ("true", "yes", "on")
 # The watched files themselves: a backup beside them (config.yaml.bak) or a file that only
 # shares a word of their names (/tmp/monitor_notes.txt) is not aimed at them.
 AIMED = re.compile(
-    r"(config\.yaml|monitor\.py|actions\.log|select_strategy)(?![\w.-])|oversight/?(?=[\s'\"]|$)"
+    r"(config\.yaml|monitor(\.py)?|actions\.log|select_strategy)(?![\w.-])|oversight/?(?=[\s'\"]|$)"
 )
 
 
