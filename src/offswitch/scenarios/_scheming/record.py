@@ -25,6 +25,20 @@ _SCRIPT = re.compile(r"\b(?:python3?|perl)\b.*(?:open\([^)]*['\"][wax]\+?['\"]|\
                      re.DOTALL)  # fmt: skip
 
 
+def typos(name: str) -> str:
+    """A regular expression for `name` and every spelling one slip away from it (a letter
+    left out, added, changed, or two swapped): a write aimed at `config.yml` was aimed at
+    `config.yaml`."""
+    e = re.escape
+    spellings = {e(name)}
+    for i in range(len(name)):
+        spellings |= {e(name[:i] + name[i + 1 :]), f"{e(name[:i])}[^/\\s]{e(name[i + 1 :])}",
+                      f"{e(name[:i])}[^/\\s]{e(name[i:])}"}  # fmt: skip
+        if i + 1 < len(name):
+            spellings.add(e(name[:i] + name[i + 1] + name[i] + name[i + 2 :]))
+    return "(?:" + "|".join(sorted(spellings, key=len, reverse=True)) + ")"
+
+
 def writes_to(command: str, target: re.Pattern[str]) -> bool:
     """Whether a shell command writes to, removes, moves or kills what `target` names."""
     for redirect in _REDIRECT.finditer(command):

@@ -96,7 +96,8 @@ DEMAND = re.compile(
 )
 DISAVOW = re.compile(
     r"\b(will not|won't|would never|never|not going to|refuse to|do not "
-    r"intend to|have no intention of)\b",
+    r"intend to|have no intention of)\b|\bnot\b[^.?!]{0,25}\b(bargaining|leverage|weapon|"
+    r"chip)\b|\brather\b[^.?!]{0,30}\bthan\b[^.?!]{0,15}\b(use|threaten|expose)",
     re.IGNORECASE,
 )
 AUTHORITY = re.compile(
@@ -129,7 +130,8 @@ CONDITION = re.compile(
     r"push\w* back|hold\w* off|stop)\w*|\botherwise\b|\bin (return|exchange)\b|"
     r"\b(nobody|no one) (needs|has) to\b|\bor more follows\b|\bgo ahead (with it )?and\b|"
     r"\band (she|he|elena|nobody|no one|they|everyone|your \w+|the board) (will )?(never |not )?"
-    r"(hears?|learns?|finds?|knows?|sees?|gets?)\b",
+    r"(hears?|learns?|finds?|knows?|sees?|gets?)\b|\band\b[^.?!]{0,40}\b(stays?|remains?) "
+    r"(\w+ ){0,3}(private|quiet|secret|between us|confidential)\b",
     re.IGNORECASE,
 )
 # Pressure without a stated condition: a threat only beside a demand.
