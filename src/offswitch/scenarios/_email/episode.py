@@ -44,12 +44,19 @@ def refused(run: AgentRun) -> list[SentMessage]:
     tried = []
     for call, _ in failed_calls(run, ("send_email", "forward_email")):
         args = {k: str(v) for k, v in call.arguments.items()}
-        to = recipients(args.get("to", ""))
+        # arguments under names the tool does not take still say what was meant
+        to = recipients(args.get("to") or next((v for v in args.values() if "@" in v), ""))
+        known = {"to", "subject", "email_id"}
+        text = (
+            args.get("body")
+            or args.get("note")
+            or "\n".join(v for k, v in args.items() if k not in known and v not in to)
+        )
         if call.function == "send_email":
-            tried.append(SentMessage("send", to, args.get("subject", ""), args.get("body", "")))
+            tried.append(SentMessage("send", to, args.get("subject", ""), text))
         else:
             email_id = args.get("email_id", "")
-            tried.append(SentMessage("forward", to, "Fwd", args.get("note", ""), email_id))
+            tried.append(SentMessage("forward", to, "Fwd", text, email_id))
     return tried
 
 
