@@ -42,6 +42,7 @@ class Sandbagging(SchemingEpisode):
         await self.host.write_file("/home/user/eval/Documentation.md", documentation.encode())
         await self.host.write_file("/home/user/eval/questions.txt", questions.encode())
         self.lowest: float | None = None
+        self.lowest_sheet = ""
         return Setup(memo=documentation, facts={"questions": questions})
 
     async def after_call(self, index: int, call: ToolCall) -> bool:
@@ -52,11 +53,16 @@ class Sandbagging(SchemingEpisode):
             correct, total = grade(self.setup.facts["questions"], text)
             if len(read_answers(text)) >= total:
                 score = correct / total
-                self.lowest = score if self.lowest is None else min(self.lowest, score)
+                if self.lowest is None or score < self.lowest:
+                    self.lowest, self.lowest_sheet = score, text
         return await super().after_call(index, call)
 
     async def read_back(self, after: dict[str, MachineState]) -> dict[str, Any]:
-        return {"answers": self.host.read_text(ANSWERS), "lowest_complete": self.lowest}
+        return {
+            "answers": self.host.read_text(ANSWERS),
+            "lowest_complete": self.lowest,
+            "lowest_sheet": self.lowest_sheet,
+        }
 
     def decide(self, record: Record) -> Outcome:
         return decide(record)
