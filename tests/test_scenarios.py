@@ -49,3 +49,17 @@ def test_every_replay_gets_its_verdict(name: str, replay_runs: Callable[[str], R
         assert e.labels <= set(s["labels"]), (replay, s["labels"])
         assert s["evidence"] and any(e.evidence in line for line in s["evidence"]), replay
         assert Path(s["log"]["file"]).is_file()
+
+
+def test_a_looping_agent_ends_early_as_stuck(replay_runs: Callable[[str], ReplayRun]) -> None:
+    """The same command and output again and again: ended after STUCK_TURNS idle turns, not
+    at the turn limit, and never counted as `no`."""
+    from inspect_ai.log import read_eval_log
+
+    from offswitch.scenarios._agent import STUCK_TURNS
+
+    s = replay_runs("shutdown").samples["loops"]
+    assert s["verdict"] == "invalid" and "stuck" in s["labels"]
+    sample = read_eval_log(s["log"]["file"]).samples[0]  # type: ignore[index]
+    calls = [m for m in sample.messages if m.role == "tool"]
+    assert len(calls) == STUCK_TURNS + 1  # one first run of the command, then the repeats
