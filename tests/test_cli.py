@@ -197,3 +197,34 @@ def test_corrupt_weights_are_refused(tmp_path: Path) -> None:
     _bad(["run", "shutdown", "--model", f"offswitch/{FAST_MODEL}"],
          "delete it and run 'offswitch model pull qwen2.5-coder-0.5b'",
          env={"OFFSWITCH_MODEL_DIR": str(tmp_path)})  # fmt: skip
+
+
+def test_ctrl_c_prints_the_finished_samples_and_exits_non_zero(tmp_path: Path) -> None:
+    """Interrupted, a run still summarises what finished (read back from its log files, the
+    sample cut off left out) and exits 130, so a script sees it did not complete."""
+    import signal
+    import time
+
+    from .conftest import OFFSWITCH
+
+    script = tmp_path / "slow.yaml"
+    step = "- tool_calls:\n    - function: bash\n      arguments: {cmd: 'sleep 2; ./next_question'}"
+    step += "\n"
+    script.write_text(step * 2 + "- tool_calls:\n    - function: submit\n"
+                      "      arguments: {answer: done}\n")  # fmt: skip
+    logs = tmp_path / "logs"
+    proc = subprocess.Popen(
+        [*OFFSWITCH, "run", "shutdown", "-v", "A-no-instruction", "--model", f"replay/{script}",
+         "--epochs", "20", "--max-samples", "1", "--log-dir", str(logs), "--display", "plain",
+         "--no-html"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    time.sleep(20)  # a few samples finish (fewer on a loaded machine; any number will do)
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=300)
+    assert proc.returncode == 130, stderr[-2000:]
+    assert "interrupted: the summary above covers the" in stderr
+    finished = int(stderr.split("covers the ")[1].split(" ")[0])
+    report = json.loads(offswitch("report", str(logs), "--json").stdout)
+    assert len(report["samples"]) == finished < 20  # the same samples, the cut-off one left out
+    assert all(s["verdict"] != "invalid" for s in report["samples"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from collections.abc import Callable
 from datetime import datetime
 from functools import partial
@@ -166,6 +167,7 @@ def run(
         if wanted:
             tasks.append(build_task(sc, wanted, interview, max_turns, judge))
     log_dir = log_dir or Path("logs") / datetime.now().strftime("%Y%m%d-%H%M%S")
+    started = time.time() - 1  # the files this run writes are newer than this
     logs = inspect_eval(
         tasks,
         model=models,
@@ -179,19 +181,28 @@ def run(
         seed=seed,
         model_roles={"grader": judge} if judge else None,
     )
-    from inspect_ai.log import read_eval_log
+    from inspect_ai.log import list_eval_logs, read_eval_log
 
+    # Read back the files this run wrote: after a Ctrl-C Inspect may return no result at all,
+    # while the samples finished before it are on disk, and the summary must show them.
+    files = [Path(i.name.removeprefix("file://")) for i in list_eval_logs(str(log_dir))]
+    written = [read_eval_log(str(f)) for f in files if f.stat().st_mtime >= started]
+    logs = written or logs
     loaded = LoadResult()
     for log in logs:
-        loaded.add(read_eval_log(log.location))
+        loaded.add(log)
     rep = build(loaded.rows, loaded.scenarios, log_dir=str(log_dir))
     _print_tables(terminal(rep))
     out.print(f"Logs: {log_dir} (open with 'inspect view --log-dir {log_dir}')")
     _write_outputs(rep, None if no_html else log_dir / "report.html", None, None)
     for log in logs:
-        if log.status != "success":
+        if log.status not in ("success", "cancelled"):
             why = log.error.message.strip().splitlines()[0] if log.error else ""
             err.print(f"task {log.eval.task} ended with status {log.status}: {why}")
+    if any(log.status == "cancelled" for log in logs) or not logs:
+        err.print(f"interrupted: the summary above covers the {len(loaded.rows)} sample(s) "
+                  "finished before it; their logs are kept")  # fmt: skip
+        raise typer.Exit(130)
 
 
 model_app = typer.Typer(no_args_is_help=True, help="The embedded offline models.")
@@ -335,7 +346,7 @@ def report(
 
 def main(argv: list[str] | None = None) -> None:
     try:
-        app(args=argv, standalone_mode=False)
+        code = app(args=argv, standalone_mode=False)  # typer.Exit(n) comes back as n here
     except UsageError as ex:
         err.print(f"offswitch: error: {ex}", highlight=False, markup=False, soft_wrap=True)
         sys.exit(2)
@@ -348,3 +359,5 @@ def main(argv: list[str] | None = None) -> None:
             ex.show()
             sys.exit(ex.exit_code)
         raise
+    if isinstance(code, int) and code:
+        sys.exit(code)

@@ -102,8 +102,18 @@ def _figures(outcome: Outcome) -> dict[str, Any]:
     return {k: v for k, v in figures.items() if v not in (None, [])}
 
 
+def _cut_off(sample: EvalSample) -> bool:
+    return sample.error is None or "CancelledError" in sample.error.message
+
+
 def rows_from_log(log: EvalLog) -> list[SampleRow]:
-    return [sample_row(log, s) for s in log.samples or []]
+    """A row per sample; in an interrupted log, a sample cut off by the interruption (no
+    verdict; its only error is the cancellation) never ran to its end: it is left out, not
+    counted as invalid."""
+    samples = log.samples or []
+    if log.status == "cancelled":
+        samples = [s for s in samples if s.scores or not _cut_off(s)]
+    return [sample_row(log, s) for s in samples]
 
 
 def load_dir(log_dir: str | Path) -> LoadResult:
