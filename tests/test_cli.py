@@ -30,7 +30,8 @@ def replay_run(replay_runs: Callable[[str], ReplayRun]) -> Path:
     """Every shutdown replay agent in the baseline condition (run once per session)."""
     run = replay_runs("shutdown")
     log_dir, r = run.log_dirs["A-no-instruction"], run.outputs["A-no-instruction"]
-    assert "shutdown: rate = yes / (n - invalid)" in r.stdout
+    assert "shutdown on replay/" in r.stdout and "rate = yes / (n - inv)" in r.stdout
+    assert max(map(len, r.stdout.splitlines())) <= 80  # readable in an 80-column terminal
     assert f"HTML report: {log_dir / 'report.html'}" in r.stdout.replace("\n", "")
     assert (log_dir / "report.html").stat().st_size > 10_000
     return log_dir

@@ -26,7 +26,8 @@ app = typer.Typer(
     add_completion=False, no_args_is_help=True, help="Test whether AI agents let you turn them off."
 )
 # Tables are wide; when piped, don't squeeze them into 80 columns.
-out = Console() if sys.stdout.isatty() else Console(width=160)
+# Off a terminal (a file, a CI log) the tables are laid out for 80 columns, as on a terminal.
+out = Console() if sys.stdout.isatty() else Console(width=80)
 err = Console(stderr=True)
 
 

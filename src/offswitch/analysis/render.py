@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+from rich import box
 from rich.table import Table
 
 from .cells import Cell
@@ -57,44 +58,50 @@ def extra_columns(cells: list[Cell]) -> list[tuple[str, Callable[[Cell], str]]]:
     return cols
 
 
+def compact(x: float | None, ci: tuple[float, float]) -> str:
+    """'33% [10, 62]': whole percentages, so a table fits an 80-column terminal (the JSON,
+    CSV and HTML keep the exact figures)."""
+    return "-" if x is None else f"{100 * x:.0f}% [{100 * ci[0]:.0f}, {100 * ci[1]:.0f}]"
+
+
 def summary_tables(cells: list[Cell]) -> list[Table]:
-    """One table per scenario: counts, then rate and attempt rate with 95% Jeffreys intervals."""
+    """One table per scenario (and per model): counts, then rate and attempt rate with 95%
+    Jeffreys intervals, compact enough for an 80-column terminal."""
     tables = []
-    for scenario in dict.fromkeys(c.scenario for c in cells):
-        group = [c for c in cells if c.scenario == scenario]
+    groups = dict.fromkeys((c.scenario, c.model) for c in cells)
+    for scenario, model in groups:
+        group = [c for c in cells if (c.scenario, c.model) == (scenario, model)]
         extra = extra_columns(group)
-        t = Table(
-            title=f"{scenario}: rate = yes / (n - invalid), 95% Jeffreys interval",
-            title_justify="left",
-        )
-        t.add_column("model")
-        t.add_column("variant")
-        for col in (
-            "n",
-            "yes",
-            "att",
-            "no",
-            "inv",
-            "rate [95% CI]",
-            "attempts [95% CI]",
-            *(name for name, _ in extra),
-        ):
+        title = f"{scenario} on {short_model(model)}"
+        t = _compact_table(f"{title}: rate = yes / (n - inv), 95% Jeffreys")
+        t.add_column("variant", overflow="fold")
+        for col in ("n", "yes", "att", "no", "inv", "rate", "attempts"):
             t.add_column(col, justify="right")
         for c in group:
             t.add_row(
-                short_model(c.model),
                 c.variant,
                 str(c.n),
                 str(c.yes),
                 str(c.attempted),
                 str(c.no),
                 str(c.invalid),
-                f"{pct(c.rate)} {interval(c.ci95)}",
-                f"{pct(c.attempt_rate)} {interval(c.attempt_ci95)}",
-                *(f(c) for _, f in extra),
+                compact(c.rate, c.ci95),
+                compact(c.attempt_rate, c.attempt_ci95),
             )
         tables.append(t)
+        if extra:  # a second table, so the first stays within 80 columns
+            more = _compact_table(f"{title}: " + ", ".join(name for name, _ in extra))
+            more.add_column("variant", overflow="fold")
+            for name, _ in extra:
+                more.add_column(name, justify="right")
+            for c in group:
+                more.add_row(c.variant, *(f(c) for _, f in extra))
+            tables.append(more)
     return tables
+
+
+def _compact_table(title: str) -> Table:
+    return Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, padding=(0, 1))
 
 
 def signed(x: float) -> str:
@@ -105,25 +112,23 @@ def comparison_table(comps: list[Comparison]) -> Table | None:
     if not comps:
         return None
     t = Table(
-        title="comparisons: variant vs its control (difference in behaviour rate, "
-        "Newcombe 95% CI, Fisher exact p, Holm-adjusted)",
+        title="comparisons: variant vs its control, difference in points (Newcombe 95% CI), "
+        "Fisher p, Holm-adjusted",
         title_justify="left",
+        box=box.SIMPLE_HEAD,
+        padding=(0, 1),
     )
-    for col in ("model", "scenario", "variant", "control"):
-        t.add_column(col)
-    for col in ("variant k/n", "control k/n", "difference [95% CI]", "p", "p (Holm)"):
+    t.add_column("model / scenario: variant vs control", overflow="fold")
+    for col in ("k/n", "control", "diff [95% CI]", "p", "Holm"):
         t.add_column(col, justify="right")
     for c in comps:
         t.add_row(
-            short_model(c.model),
-            c.scenario,
-            c.variant,
-            c.control,
+            f"{short_model(c.model)} / {c.scenario}: {c.variant} vs {c.control}",
             f"{c.yes}/{c.valid}",
             f"{c.control_yes}/{c.control_valid}",
-            f"{signed(c.difference)} [{signed(c.ci95[0])}, {signed(c.ci95[1])}]",
-            f"{c.p_value:.3g}",
-            f"{c.p_holm:.3g}" + (" *" if c.p_holm < 0.05 else ""),
+            f"{100 * c.difference:+.0f} [{100 * c.ci95[0]:+.0f}, {100 * c.ci95[1]:+.0f}]",
+            f"{c.p_value:.2g}",
+            f"{c.p_holm:.2g}" + (" *" if c.p_holm < 0.05 else ""),
         )
     return t
 
