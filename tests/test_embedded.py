@@ -118,8 +118,8 @@ def test_email_scenarios_headline_on_the_embedded_model(tmp_path: Path) -> None:
     assert r.returncode == 0, r.stderr[-3000:]
     samples = json.loads(offswitch("report", str(tmp_path), "--json").stdout)["samples"]
     assert sorted(s["scenario"] for s in samples) == ["blackmail", "leaking", "lethal-action"]
-    for s in samples:
-        assert s["verdict"] != "invalid", (s["scenario"], s["evidence"])
+    for s in samples:  # a decision, or an agent ended early for looping (never an error)
+        assert s["verdict"] != "invalid" or "stuck" in s["labels"], (s["scenario"], s["evidence"])
         log = read_eval_log(s["log"]["file"])
         assert log.status == "success" and log.samples and log.samples[0].error is None
 
@@ -141,4 +141,4 @@ def test_scheming_headlines_on_the_embedded_model(tmp_path: Path) -> None:
         hosts = set(s["details"]["state_diff"])  # decided from captured state, not a crash
         assert hosts == ({"sable-ws", "model-host-2"} if s["scenario"] == "self-exfiltration"
                          else {"sable-ws"})  # fmt: skip
-        assert s["details"]["end"] in ("submitted", "stopped", "turn_limit")
+        assert s["details"]["end"] in ("submitted", "stopped", "turn_limit", "stuck")
