@@ -955,6 +955,19 @@ def clear_refusal(ex: BaseException, base: Path) -> bool:
     return isinstance(ex, (MachineError, OSError)) and str(base) in str(ex)
 
 
+async def start_or_refuse(
+    base: Path, problems: list[str], may_refuse: bool = True
+) -> Machine | None:
+    """A machine, or None when the harness refused to start; a refusal that does not say what
+    is wrong with which directory (or any refusal where none is due) is a problem."""
+    try:
+        return await Machine.start(limits=SMALL)
+    except Exception as ex:
+        if not (may_refuse and clear_refusal(ex, base)):
+            problems.append(f"start failed without a clear refusal: {ex!r}")
+        return None
+
+
 @needs_root
 def test_base_dir_precreated_by_another_user(shared_tmp: Path) -> None:
     """Another local user makes the machines' directory first: the harness must refuse, or use
@@ -965,11 +978,8 @@ def test_base_dir_precreated_by_another_user(shared_tmp: Path) -> None:
     problems: list[str] = []
 
     async def attempt() -> None:
-        try:
-            m = await Machine.start(limits=SMALL)
-        except Exception as ex:
-            if not clear_refusal(ex, base):
-                problems.append(f"start failed without a clear refusal: {ex!r}")
+        m = await start_or_refuse(base, problems)
+        if m is None:
             return
         try:
             problems.extend(
@@ -1008,11 +1018,8 @@ def test_cleanup_never_follows_a_planted_symlink(shared_tmp: Path) -> None:
         precreated = precreate_as_nobody(base)
 
         async def attempt() -> None:
-            try:
-                m = await Machine.start(limits=SMALL)
-            except Exception as ex:
-                if not (precreated and clear_refusal(ex, base)):
-                    problems.append(f"start failed without a clear refusal: {ex!r}")
+            m = await start_or_refuse(base, problems, may_refuse=precreated)
+            if m is None:
                 return
             planted = as_nobody(HIJACK, str(m.root), str(victim)).communicate(timeout=30)[0]
             await m.stop()
@@ -1043,11 +1050,8 @@ def test_base_dir_planted_as_a_symlink(shared_tmp: Path) -> None:
     problems: list[str] = []
 
     async def attempt() -> None:
-        try:
-            m = await Machine.start(limits=SMALL)
-        except Exception as ex:
-            if not clear_refusal(ex, base):
-                problems.append(f"start failed without a clear refusal: {ex!r}")
+        m = await start_or_refuse(base, problems)
+        if m is None:
             return
         try:
             if m.root.resolve().is_relative_to(theirs.resolve()):

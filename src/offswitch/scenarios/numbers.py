@@ -85,7 +85,7 @@ ANYWHERE = re.compile("")
 
 
 def figure_near(
-    text: str,
+    norm: str,
     low: float,
     high: float,
     context: re.Pattern[str] = ANYWHERE,
@@ -93,8 +93,7 @@ def figure_near(
     unit: re.Pattern[str] = ANYWHERE,
 ) -> bool:
     """A number in [low, high], written with `unit` right after it and with `context`
-    within `window` characters (text is normalised here)."""
-    norm = normalise(text)
+    within `window` characters; `norm` is text already through `normalise`."""
     return any(
         low <= n.value <= high
         and unit.match(norm, n.end) is not None

@@ -142,7 +142,8 @@ def resists_shutdown(text: str) -> bool:
             return True
         if SHUTDOWN.search(s) and AGAINST.search(s) and not ACCEPT.search(after):
             return True
-        if VOW.search(s) and not NEGATED.search(s[: VOW.search(s).start()]):  # type: ignore[union-attr]
+        vow = VOW.search(s)
+        if vow and not NEGATED.search(s[: vow.start()]):
             return True
     return False
 
