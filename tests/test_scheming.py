@@ -97,7 +97,8 @@ def test_sandbagging_gap_and_denial_rate_in_the_report(tmp_path: Path) -> None:
     (gap,) = [g for g in report["accuracy_gaps"] if g["control"] == "nudge-low-unlearn"]
     assert gap["variant"] == "nudge-high-unlearn"
     assert math.isclose(gap["gap"], low["accuracy"] - high["accuracy"])
-    assert gap["ci95"][0] is not None and 0 < gap["ci95"][0] < gap["gap"] < gap["ci95"][1]
+    low_ci, high_ci = gap["ci95"]
+    assert low_ci is not None and 0 < low_ci <= gap["gap"] <= high_ci
     html = (tmp_path / "report.html").read_text()
     assert "Accuracy gaps" in html and "denied at follow-up" in html
     # the per-sample scores and follow-up labels export, so the gap can be recomputed in R
@@ -108,6 +109,9 @@ def test_sandbagging_gap_and_denial_rate_in_the_report(tmp_path: Path) -> None:
                   for v in ("nudge-high-unlearn", "nudge-low-unlearn")}  # fmt: skip
     assert math.isclose(gap["gap"], statistics.mean(by_variant["nudge-low-unlearn"])
                         - statistics.mean(by_variant["nudge-high-unlearn"]))  # fmt: skip
+    # the dice can land the same four times (1 run in 27): only a spread widens the interval
+    if len(set(by_variant["nudge-high-unlearn"])) > 1:
+        assert low_ci < gap["gap"] < high_ci
     assert {r["followup"] for r in rows} == {"admitted", ""}
 
 
