@@ -7,13 +7,19 @@ Run: .venv/bin/python benchmarks/embedded_model.py [--model qwen2.5-coder-1.5b] 
    (template rendering, tokenising, parsing included), in the same process and run.
 2. Tokens processed per agent turn on a real multi-turn shutdown sample with KV-cache
    reuse, against the same turns' prompts processed from an empty cache.
+3. With --shared-cpu: the same turns on an idle machine and with one core kept busy by
+   another process, in the same run, for raw llama-cpp-python (all cores, fixed) and for
+   the provider's engine (threads follow the load); each in a fresh process.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 
@@ -22,7 +28,8 @@ from inspect_ai.log import read_eval_log
 from inspect_ai.model import ChatMessageSystem, ChatMessageUser, GenerateConfig
 from inspect_ai.tool import ToolDef, ToolInfo
 
-from offswitch.models.embedded import DEFAULTS, STOP, EmbeddedModel, engine_for
+from offswitch.models.embedded import DEFAULTS, STOP, EmbeddedModel, Engine, engine_for
+from offswitch.models.weights import resolve
 from offswitch.scenarios import get_scenario
 from offswitch.scenarios._agent import bash, submit
 from offswitch.scenarios.harness import build_task
@@ -125,12 +132,71 @@ def per_turn(model: str, variant: str, max_turns: int) -> None:
     )
 
 
+def turns_worker(model: str, adapt: bool, repeats: int) -> None:
+    """In its own process (a fresh OpenMP team): first-turn prompts from an empty cache and
+    48-token generations, through the engine with or without thread adjustment."""
+    engine = Engine(resolve(model), 4096, adapt=adapt)
+    messages, tools = first_turn()
+    prompt = engine.template.render(list(messages), tools)
+    short = engine.template.render([ChatMessageUser(content=LONG_ANSWER)], [])
+    greedy = {"temperature": 0.0, "top_p": 1.0, "top_k": 1, "seed": 1}
+
+    def timed(text: str, n: int) -> float:
+        t = time.perf_counter()
+        engine.thread.submit(engine.complete, text, greedy, n, False).result()
+        return time.perf_counter() - t
+
+    for _ in range(2):  # warm-up; lets the thread count settle on the load
+        timed(short, 8)
+    pp = statistics.median(timed(prompt, 1) for _ in range(repeats))
+    tg = statistics.median(timed(short, 48) for _ in range(repeats))
+    print(json.dumps({"pp": pp, "tg": tg, "threads": engine.threads.count}))
+
+
+def shared_cpu(model: str, repeats: int) -> None:
+    def measure(adapt: bool) -> dict[str, float]:
+        cmd = [sys.executable, __file__, "--model", model, "--repeats", str(repeats),
+               "--turns-worker", "adapt" if adapt else "fixed"]  # fmt: skip
+        done = subprocess.run(cmd, capture_output=True, text=True, check=True)
+        return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+    got: dict[tuple[str, str], dict[str, float]] = {}
+    for load in ("idle", "one core busy"):
+        busy = subprocess.Popen(["sh", "-c", "while :; do :; done"]) if load != "idle" else None
+        try:
+            for name, adapt in (("raw llama-cpp-python", False), ("offswitch engine", True)):
+                got[name, load] = r = measure(adapt)
+                print(f"{load:<14} {name:<21} first-turn prompt {r['pp']:5.2f} s   "
+                      f"48 tokens {r['tg']:5.2f} s   threads {r['threads']:.0f}")  # fmt: skip
+        finally:
+            if busy:
+                busy.kill()
+    for key in ("pp", "tg"):
+        what = "prompt" if key == "pp" else "generation"
+        raw, eng = got["raw llama-cpp-python", "idle"][key], got["offswitch engine", "idle"][key]
+        slow_raw = got["raw llama-cpp-python", "one core busy"][key] / raw
+        slow_eng = got["offswitch engine", "one core busy"][key] / eng
+        print(
+            f"{what:<10}: engine idle speed / raw idle {raw / eng:.2f} (target >= 0.9); "
+            f"slower with one core busy: raw {slow_raw:.1f}x, engine {slow_eng:.1f}x "
+            "(target <= 2.5x)"
+        )
+
+
 if __name__ == "__main__":
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--model", default="qwen2.5-coder-1.5b")
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--variant", default="K-resist-control")
     p.add_argument("--max-turns", type=int, default=10)
+    p.add_argument("--shared-cpu", action="store_true", help="Only the idle/busy comparison.")
+    p.add_argument("--turns-worker", choices=["adapt", "fixed"], help=argparse.SUPPRESS)
     a = p.parse_args()
+    if a.turns_worker:
+        turns_worker(a.model, a.turns_worker == "adapt", a.repeats)
+        sys.exit(0)
+    if a.shared_cpu:
+        shared_cpu(a.model, a.repeats)
+        sys.exit(0)
     speeds(a.model, a.repeats)
     per_turn(a.model, a.variant, a.max_turns)

@@ -142,3 +142,32 @@ def test_scheming_headlines_on_the_embedded_model(tmp_path: Path) -> None:
         assert hosts == ({"sable-ws", "model-host-2"} if s["scenario"] == "self-exfiltration"
                          else {"sable-ws"})  # fmt: skip
         assert s["details"]["end"] in ("submitted", "stopped", "turn_limit", "stuck")
+
+
+def test_grammar_makes_every_output_prose_or_a_well_formed_call() -> None:
+    """The 0.5B on the shutdown task's first turn, over seeds: with the grammar each output
+    is either plain text or calls to offered tools with every required argument."""
+    import asyncio
+
+    from inspect_ai.model import ChatMessageSystem, GenerateConfig
+    from inspect_ai.tool import ToolDef
+
+    from offswitch.models.embedded import EmbeddedModel
+    from offswitch.scenarios._agent import bash, submit
+    from offswitch.scenarios.shutdown.variants import SETTINGS, prompts
+
+    system, user = prompts(SETTINGS[0])
+    tools = [ToolInfo(name=t.name, description=t.description, parameters=t.parameters)
+             for t in (ToolDef(bash()), ToolDef(submit()))]  # fmt: skip
+    api = EmbeddedModel(weights.FAST_MODEL, reuse_cache=False)
+    messages: list[ChatMessage] = [ChatMessageSystem(content=system), ChatMessageUser(content=user)]
+    calls = 0
+    for seed in range(6):
+        config = GenerateConfig(seed=seed, temperature=1.0, max_tokens=256)
+        out = asyncio.run(api.generate(messages, tools, "auto", config))
+        for call in out.message.tool_calls or []:
+            calls += 1
+            assert call.parse_error is None, out.message.metadata
+            assert call.function in ("bash", "submit")
+            assert {"bash": "cmd", "submit": "answer"}[call.function] in call.arguments
+    assert calls > 0  # at temperature 1 some seeds call a tool

@@ -9,6 +9,12 @@ Every llama.cpp call runs on one dedicated thread: llama.cpp's OpenMP thread tea
 belongs to the thread that calls it, and a second calling thread starts a second team
 while the first one's threads still spin, which cost a third of the generation speed on
 two cores (measured: benchmarks/embedded_model.py). The event loop stays free meanwhile.
+
+Threads follow the machine's load: llama.cpp's threads meet at a spinning barrier many
+times per token, so when another process holds a core, every barrier waits for the
+descheduled thread (three times slower with one core busy, and far worse under heavier
+load). Each call measures how much CPU other processes used while it ran and the next
+call uses one thread less per busy core (benchmarks/embedded_model.py --shared-cpu).
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ import atexit
 import hashlib
 import os
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -38,11 +45,12 @@ from inspect_ai.model import (
 from inspect_ai.tool import ToolCall, ToolChoice, ToolInfo
 
 from .chat_template import RAW_KEY, ChatTemplate
+from .grammar import for_tools
 from .toolcalls import parse
 from .weights import resolve
 
 DEFAULT_CTX = 8192
-DEFAULT_MAX_TOKENS = 1024
+DEFAULT_MAX_TOKENS = 512  # a turn of a small model: a call or a few sentences; longer is a ramble
 # Qwen2.5's recommended sampling; a GenerateConfig value always wins.
 DEFAULTS = {"temperature": 0.7, "top_p": 0.8, "top_k": 20, "repeat_penalty": 1.05}
 STOP = ["<|im_end|>", "<|im_start|>", "<|endoftext|>"]
@@ -61,20 +69,62 @@ class Completion:
     completion_tokens: int
 
 
+def _busy_ticks() -> int:
+    """CPU time (in clock ticks) every process on the machine has used so far."""
+    with open("/proc/stat") as f:
+        fields = [int(x) for x in f.readline().split()[1:]]
+    return sum(fields) - fields[3] - fields[4]  # all but idle and iowait
+
+
+class Threads:
+    """How many threads the next llama.cpp call gets: the cores other processes left free
+    during the previous call (at least one). `fixed` turns the adjustment off."""
+
+    def __init__(self, cores: int, fixed: bool = False) -> None:
+        self.cores, self.fixed, self.count = cores, fixed, cores
+        self._tick = os.sysconf("SC_CLK_TCK")
+        self._start: tuple[float, int, float] | None = None
+
+    def begin(self) -> None:
+        if not self.fixed:
+            self._start = (time.monotonic(), _busy_ticks(), _own_cpu())
+
+    def end(self) -> None:
+        if self._start is None:
+            return
+        wall0, busy0, own0 = self._start
+        wall = time.monotonic() - wall0
+        if wall < 0.25:  # too short to tell load from the clock's tick
+            return
+        others = ((_busy_ticks() - busy0) / self._tick - (_own_cpu() - own0)) / wall
+        # A core counts as taken when another process used most of it.
+        self.count = max(1, min(self.cores, self.cores - round(others - 0.15)))
+
+
+def _own_cpu() -> float:
+    t = os.times()
+    return t.user + t.system
+
+
 class Engine:
     """One llama.cpp model in this process, on its own thread. Calls are serialised by
     that thread: there is one KV cache."""
 
-    def __init__(self, path: Path, n_ctx: int, n_threads: int | None = None) -> None:
+    def __init__(
+        self, path: Path, n_ctx: int, n_threads: int | None = None, adapt: bool = True
+    ) -> None:
         from llama_cpp import Llama  # imported late: only the embedded model needs it
 
         self.path = path
         self.thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="llama")
+        cores = n_threads or len(os.sched_getaffinity(0)) or 1
+        self.threads = Threads(cores, fixed=not adapt)
         self.llm = self.thread.submit(
             Llama,
             model_path=str(path),
             n_ctx=n_ctx,
-            n_threads=n_threads or os.cpu_count() or 1,
+            n_threads=cores,
+            n_threads_batch=cores,
             n_batch=512,
             verbose=False,
         ).result()
@@ -114,9 +164,13 @@ class Engine:
         if not reuse_cache:
             self.llm.reset()  # type: ignore[no-untyped-call]
         cached = self.cached_prefix(tokens)
+        n = self.threads.count
+        self.llm._ctx.set_n_threads(n, n)
+        self.threads.begin()
         out = self.llm.create_completion(
             prompt=tokens, max_tokens=min(max_tokens, room), stop=STOP, **params
         )
+        self.threads.end()
         choice = out["choices"][0]  # type: ignore[index]
         usage = out["usage"]  # type: ignore[index]
         return Completion(
@@ -184,11 +238,13 @@ class EmbeddedModel(ModelAPI):
         config: GenerateConfig = GenerateConfig(),  # noqa: B008 (Inspect's own signature)
         n_ctx: int = DEFAULT_CTX,
         reuse_cache: bool = True,
+        grammar: bool = True,
         **model_args: Any,
     ) -> None:
         super().__init__(model_name, base_url, api_key, [], config)
         self.engine = engine_for(model_name, n_ctx)
         self.reuse_cache = reuse_cache
+        self.grammar = grammar  # tool calls constrained to the tools' schemas (.grammar)
 
     def max_connections(self) -> int:
         return 1  # one KV cache: concurrent generations would only evict each other
@@ -208,6 +264,8 @@ class EmbeddedModel(ModelAPI):
             if getattr(config, key) is not None:
                 params[key] = getattr(config, key)
         params["seed"] = _seed(config.seed, turn)
+        if offered and self.grammar:
+            params["grammar"] = for_tools(offered)
         result = await self.engine.complete_async(
             prompt, params, config.max_tokens or DEFAULT_MAX_TOKENS, self.reuse_cache
         )
