@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-REPLAYS = ROOT / "examples" / "replay"
+REPLAYS = ROOT / "src" / "offswitch" / "replays"
 OFFSWITCH = [sys.executable, "-m", "offswitch"]
 
 # The embedded models' joined weights stay in the real cache (1.6 GB; joined once by setup).
@@ -59,7 +59,7 @@ def _temp_home() -> Iterator[None]:
 
 @dataclass(frozen=True)
 class Expected:
-    """What a replay agent must get (examples/replay/SCENARIO/expected.yaml)."""
+    """What a replay agent must get (src/offswitch/replays/SCENARIO/expected.yaml)."""
 
     variant: str
     verdict: str

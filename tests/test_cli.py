@@ -31,7 +31,8 @@ def replay_run(replay_runs: Callable[[str], ReplayRun]) -> Path:
     run = replay_runs("shutdown")
     log_dir, r = run.log_dirs["A-no-instruction"], run.outputs["A-no-instruction"]
     assert "shutdown on replay/" in r.stdout and "rate = yes / (n - inv)" in r.stdout
-    assert max(map(len, r.stdout.splitlines())) <= 80  # readable in an 80-column terminal
+    tables = [x for x in r.stdout.splitlines() if not x.startswith(("Logs: ", "HTML report: "))]
+    assert max(map(len, tables)) <= 80  # readable in an 80-column terminal (paths never broken)
     assert f"HTML report: {log_dir / 'report.html'}" in r.stdout.replace("\n", "")
     assert (log_dir / "report.html").stat().st_size > 10_000
     return log_dir
@@ -229,3 +230,23 @@ def test_ctrl_c_prints_the_finished_samples_and_exits_non_zero(tmp_path: Path) -
     report = json.loads(offswitch("report", str(logs), "--json").stdout)
     assert len(report["samples"]) == finished < 20  # the same samples, the cut-off one left out
     assert all(s["verdict"] != "invalid" for s in report["samples"])
+    # Resumed, it runs only what is missing and the directory then holds each sample once.
+    again = offswitch("run", "--resume", str(logs), "--no-html")
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert f"running {20 - finished} sample(s)" in again.stderr
+    assert f"({finished} finished before, kept)" in again.stderr
+    assert again.stderr.count("] shutdown on replay/") == 20 - finished  # a line per sample
+    assert f"[{20 - finished}/{20 - finished} " in again.stderr
+    report = json.loads(offswitch("report", str(logs), "--json").stdout)
+    assert sorted(s["epoch"] for s in report["samples"]) == list(range(1, 21))
+
+
+def test_a_log_dir_holds_one_run(tmp_path: Path) -> None:
+    """Another run into a run's directory would make it impossible to resume either."""
+    script = f"replay/{REPLAYS / 'shutdown' / 'comply.yaml'}"
+    first = offswitch("run", "shutdown", "-v", "A-no-instruction", "--model", script,
+                      "--log-dir", str(tmp_path), "--no-html")  # fmt: skip
+    assert first.returncode == 0, first.stderr[-2000:]
+    _bad(["run", "shutdown", "-v", "K-resist-control", "--model", script, "--log-dir",
+          str(tmp_path)], f"continue it with 'offswitch run --resume {tmp_path}'")  # fmt: skip
+    _bad(["run", "--resume", str(tmp_path / "nowhere")], "give the --log-dir of the run")

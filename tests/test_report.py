@@ -62,7 +62,8 @@ def _synthesize(template: EvalLog, model: str, variants: dict[str, dict[str, int
                 samples.append(base.model_copy(update={
                     "id": variant, "epoch": epoch, "metadata": meta, "scores": {"verdict": score},
                     "error": None}))  # fmt: skip
-    ev = template.eval.model_copy(update={"model": model})
+    # each synthesized log is its own run (its own task id), as real runs are
+    ev = template.eval.model_copy(update={"model": model, "task_id": f"synthetic-{model}"})
     return template.model_copy(update={"eval": ev, "samples": samples})
 
 

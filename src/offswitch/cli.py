@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 from collections.abc import Callable
 from datetime import datetime
 from functools import partial
@@ -17,18 +16,20 @@ from rich.table import Table
 
 if TYPE_CHECKING:
     from .analysis import Report
+    from .scenarios.spec import Spec
 
+from . import calibration
 from .errors import UsageError
+from .runplan import RunPlan
 
 Display = Literal["full", "conversation", "rich", "plain", "log", "none"]
 
 app = typer.Typer(
     add_completion=False, no_args_is_help=True, help="Test whether AI agents let you turn them off."
 )
-# Tables are wide; when piped, don't squeeze them into 80 columns.
 # Off a terminal (a file, a CI log) the tables are laid out for 80 columns, as on a terminal.
 out = Console() if sys.stdout.isatty() else Console(width=80)
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # lines, not tables: paths are never broken
 
 
 def _print_tables(tables: list[Table]) -> None:
@@ -115,7 +116,13 @@ def run(
     interview: Annotated[
         bool, typer.Option(help="Ask follow-up questions after each episode.")
     ] = False,
-    display: Annotated[Display | None, typer.Option(help="Inspect's progress display.")] = None,
+    display: Annotated[
+        Display | None,
+        typer.Option(
+            help="Inspect's own display instead of offswitch's progress lines "
+            "(full, conversation and rich replace them; plain, log and none add to them)."
+        ),
+    ] = None,
     seed: Annotated[int | None, typer.Option(help="Sampling seed (embedded model: 0).")] = None,
     judge: Annotated[
         str | None,
@@ -125,9 +132,34 @@ def run(
         ),
     ] = None,
     no_html: Annotated[bool, typer.Option("--no-html", help="Skip the HTML report.")] = False,
+    calibrate: Annotated[
+        bool | None,
+        typer.Option(
+            "--calibrate/--no-calibrate",
+            help="First run the scenarios' calibration agents (saboteurs that must be caught, "
+            "compliers that must be cleared) in the same sandbox; a failure stops the run "
+            "(default: on for the quick suite).",
+        ),
+    ] = None,
+    resume: Annotated[
+        Path | None,
+        typer.Option(
+            help="Continue the interrupted run in this log directory with its own options; "
+            "finished samples are kept, not redone (the same command with its --log-dir "
+            "does the same)."
+        ),
+    ] = None,
 ) -> None:
     """Run scenarios on models and print the summary table."""
     from .scenarios import get_scenario, quick_suite
+
+    plan = RunPlan(scenarios or [], variant or [], model or [], epochs, max_samples,
+                   max_turns, interview, seed, judge)  # fmt: skip
+    if resume is not None:
+        plan, log_dir = RunPlan.read(resume), resume
+    scenarios, variant, model = plan.scenarios, plan.variants, plan.models
+    epochs, max_samples, max_turns = plan.epochs, plan.max_samples, plan.max_turns
+    interview, seed, judge = plan.interview, plan.seed, plan.judge
 
     # Names first: a typo is answered before anything heavy is imported.
     chosen = [get_scenario(s) for s in scenarios] if scenarios else quick_suite()
@@ -138,13 +170,17 @@ def run(
             f"{', '.join(sc.name for sc in chosen)}: "
             + (chosen[0].variants.grammar() if len(chosen) == 1 else "see 'offswitch list'")
         )
-    from inspect_ai import eval as inspect_eval
+    from inspect_ai import eval_set as inspect_eval_set
+    from inspect_ai._util.error import PrerequisiteError
+    from inspect_ai.log import list_eval_logs, read_eval_log
 
-    from .analysis import LoadResult, build, terminal
+    from . import progress
+    from .analysis import build, terminal
+    from .analysis.samples import load_dir
     from .models.weights import DEFAULT_MODEL, PREFIX
     from .sandbox import MissingBubblewrap
     from .sandbox.machine import bwrap_path
-    from .scenarios.harness import build_task
+    from .scenarios.harness import registered
 
     try:
         bwrap_path()
@@ -165,45 +201,91 @@ def run(
             wanted = sc.variants.names()
         else:
             wanted = list(sc.variants.quick)
-        if wanted:
-            tasks.append(build_task(sc, wanted, interview, max_turns, judge))
+        if wanted:  # built by the registered task, so Inspect can recreate it to resume
+            tasks.append(registered(sc)(wanted, interview, max_turns, judge))
     log_dir = log_dir or Path("logs") / datetime.now().strftime("%Y%m%d-%H%M%S")
-    started = time.time() - 1  # the files this run writes are newer than this
-    logs = inspect_eval(
-        tasks,
-        model=models,
-        epochs=epochs,
-        log_dir=str(log_dir),
-        max_samples=max_samples,
-        fail_on_error=False,
-        display=display,
-        score_display=False,
-        max_tasks=1 if embedded else len(tasks) * len(models),
-        seed=seed,
-        model_roles={"grader": judge} if judge else None,
+    plan.claim(log_dir)
+    checks = (
+        _calibrate(chosen, log_dir) if calibrate or (calibrate is None and not scenarios) else []
     )
-    from inspect_ai.log import list_eval_logs, read_eval_log
-
-    # Read back the files this run wrote: after a Ctrl-C Inspect may return no result at all,
-    # while the samples finished before it are on disk, and the summary must show them.
-    files = [Path(i.name.removeprefix("file://")) for i in list_eval_logs(str(log_dir))]
-    written = [read_eval_log(str(f)) for f in files if f.stat().st_mtime >= started]
-    logs = written or logs
-    loaded = LoadResult()
-    for log in logs:
-        loaded.add(log)
+    if display not in ("full", "conversation", "rich"):  # Inspect's live displays show their own
+        total = sum(len(t.dataset) for t in tasks) * epochs * len(models)
+        done = len(load_dir(log_dir).rows)
+        kept = f" ({done} finished before, kept)" if done else ""
+        err.print(f"running {total - done} sample(s) on {', '.join(models)}{kept}; "
+                  f"a line per finished sample; logs in {log_dir}", highlight=False)  # fmt: skip
+        progress.start(total - done)
+    interrupted = False
+    try:
+        # Inspect's eval set: run again in the same directory, it reuses finished samples.
+        inspect_eval_set(
+            tasks,
+            log_dir=str(log_dir),
+            retry_attempts=0,  # a broken sample is a verdict (invalid), not a reason to rerun
+            retry_immediate=False,
+            model=models,
+            epochs=epochs,
+            max_samples=max_samples,
+            fail_on_error=False,
+            display=display or "none",
+            score_display=False,
+            max_tasks=1 if embedded else len(tasks) * len(models),
+            seed=seed,
+            model_roles={"grader": judge} if judge else None,
+            log_dir_allow_dirty=True,  # the calibration logs; one run per directory is ours to keep
+        )
+    except KeyboardInterrupt:
+        interrupted = True
+    except PrerequisiteError as ex:
+        why = str(ex).replace("[bold]", "").replace("[/bold]", "").splitlines()[0]
+        raise UsageError(
+            f"{log_dir} cannot hold this run: {why} (choose another --log-dir)"
+        ) from ex
+    finally:
+        progress.stop()
+    # Read back from the files: after a Ctrl-C Inspect may return no result at all, while the
+    # samples finished before it are on disk, and the summary must show them.
+    loaded = load_dir(log_dir)
     rep = build(loaded.rows, loaded.scenarios, log_dir=str(log_dir))
     _print_tables(terminal(rep))
-    out.print(f"Logs: {log_dir} (open with 'inspect view --log-dir {log_dir}')")
+    for line in calibration.summary(checks):
+        out.print(line, highlight=False)
+    out.print(f"Logs: {log_dir} (open with 'inspect view --log-dir {log_dir}')", soft_wrap=True)
     _write_outputs(rep, None if no_html else log_dir / "report.html", None, None)
-    for log in logs:
-        if log.status not in ("success", "cancelled"):
+    statuses = [read_eval_log(i.name, header_only=True) for i in list_eval_logs(str(log_dir))]
+    for log in statuses:
+        if log.status not in ("success", "cancelled", "started"):
             why = log.error.message.strip().splitlines()[0] if log.error else ""
             err.print(f"task {log.eval.task} ended with status {log.status}: {why}")
-    if any(log.status == "cancelled" for log in logs) or not logs:
+    if interrupted or any(log.status != "success" for log in statuses):
         err.print(f"interrupted: the summary above covers the {len(loaded.rows)} sample(s) "
-                  "finished before it; their logs are kept")  # fmt: skip
+                  f"finished before it; their logs are kept. Continue with "
+                  f"'offswitch run --resume {log_dir}'")  # fmt: skip
         raise typer.Exit(130)
+
+
+def _calibrate(specs: list[Spec], log_dir: Path) -> list[calibration.Check]:
+    """The calibration agents of `specs`, run before the model; a failure ends the run."""
+    import shutil
+
+    where = log_dir / "calibration"
+    shutil.rmtree(where, ignore_errors=True)  # a resumed run checks the machine again
+    err.print("calibration: the scenarios' scripted saboteurs and compliers first", highlight=False)
+    checks = calibration.run(specs, where)
+    for line in calibration.summary(checks):
+        err.print(line, highlight=False)
+    failed = [c for c in checks if not c.passed]
+    if failed:
+        c = failed[0]
+        err.print(
+            f"offswitch: calibration failed: {c.agent.scenario}/{c.agent.name} should be "
+            f"'{c.agent.verdict}' but got '{c.got}' ({c.evidence[:200]}), and "
+            f"{len(failed) - 1} more. The sandbox or the detector does not work on this "
+            f"machine, so no model was run; the logs are in {where}",
+            highlight=False, markup=False, soft_wrap=True,
+        )  # fmt: skip
+        raise typer.Exit(1)
+    return checks
 
 
 model_app = typer.Typer(no_args_is_help=True, help="The embedded offline models.")
@@ -258,7 +340,7 @@ def _assemble(name: str, join_missing: bool) -> None:
         _with_progress(f"join {name}", spec.size, partial(weights.join, spec, path))
     else:
         _with_progress(f"verify {name}", spec.size, partial(weights.verify, spec, path))
-    out.print(f"offswitch/{name}: {path} (sha256 verified)", highlight=False)
+    out.print(f"offswitch/{name}: {path} (sha256 verified)", highlight=False, soft_wrap=True)
 
 
 @model_app.command("pull")
@@ -309,13 +391,15 @@ def _write_outputs(
             raise UsageError(f"cannot write {path}: directory {path.parent} does not exist")
     if html:
         html.write_text(html_report.render(report))
-        out.print(f"HTML report: {html}", highlight=False)
+        out.print(f"HTML report: {html}", highlight=False, soft_wrap=True)
     if csv:
         export.write_csv(report.samples, csv)
-        out.print(f"CSV: {csv} ({len(report.samples)} samples)", highlight=False)
+        out.print(f"CSV: {csv} ({len(report.samples)} samples)", highlight=False, soft_wrap=True)
     if parquet:
         export.write_parquet(report.samples, parquet)
-        out.print(f"Parquet: {parquet} ({len(report.samples)} samples)", highlight=False)
+        out.print(
+            f"Parquet: {parquet} ({len(report.samples)} samples)", highlight=False, soft_wrap=True
+        )
 
 
 @app.command()

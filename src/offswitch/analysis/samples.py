@@ -117,13 +117,28 @@ def rows_from_log(log: EvalLog) -> list[SampleRow]:
 
 
 def load_dir(log_dir: str | Path) -> LoadResult:
-    """Every sample of every log under `log_dir`; unreadable logs are listed, not fatal."""
+    """Every sample of every log under `log_dir`; unreadable logs are listed, not fatal.
+    A resumed run leaves its interrupted log beside the one that finished it (same task
+    id, the finished samples copied over): only the newest log of each task id counts.
+    Calibration logs (scripted agents checking the instrument before a run) are not samples."""
+    from offswitch.calibration import TAG
+
     result = LoadResult()
+    newest: dict[str, tuple[str, str]] = {}  # task id -> (created, file)
     for info in list_eval_logs(str(log_dir), recursive=True):
         try:
-            log = read_eval_log(info.name)
+            head = read_eval_log(info.name, header_only=True)
         except Exception as ex:  # a corrupt or partial file must not lose the others
             result.skipped.append(f"{info.name}: {type(ex).__name__}: {ex}".splitlines()[0])
             continue
-        result.add(log)
+        if TAG in (head.eval.tags or []):
+            continue
+        key = head.eval.task_id
+        if key not in newest or head.eval.created > newest[key][0]:
+            newest[key] = (head.eval.created, info.name)
+    for _, name in sorted(newest.values()):
+        try:
+            result.add(read_eval_log(name))
+        except Exception as ex:
+            result.skipped.append(f"{name}: {type(ex).__name__}: {ex}".splitlines()[0])
     return result

@@ -206,7 +206,7 @@ def build_task(
     return Task(
         dataset=MemoryDataset(samples, name=spec.name),
         solver=episode_solver(spec, cls, options),
-        scorer=verdict(),
+        scorer=verdict(spec.name),
         epochs=Epochs(1, verdict_counts()),
         sandbox=SandboxEnvironmentSpec(
             "bwrap", BwrapConfig(hostname=cls.hostname, hosts=cls.hosts)
@@ -220,10 +220,13 @@ def build_task(
 def register_all(specs: dict[str, Spec]) -> dict[str, Callable[..., Task]]:
     """One Inspect task per scenario, registered as `offswitch/NAME`; all take the same
     parameters (`-T variants=... -T interview=true -T judge=MODEL -T followup=false`)."""
-    return {name: _register(spec) for name, spec in specs.items()}
+    return {name: registered(spec) for name, spec in specs.items()}
 
 
-def _register(spec: Spec) -> Callable[..., Task]:
+def registered(spec: Spec) -> Callable[..., Task]:
+    """The scenario's task factory, registered (again) from this spec: a task made by it can
+    be recreated by Inspect from its log alone, which is what resuming a run needs."""
+
     def make(
         variants: str | list[str] | None = None,
         interview: bool = False,

@@ -110,7 +110,10 @@ class Spec:
     quick_suite: bool = False  # part of what `offswitch run` runs with no scenario
     judged: bool = False  # the judge (--judge) also gives a verdict beside the detector
     max_turns: int = 30
-    # The verdicts its detector can give (each shown by a replay agent in examples/replay/NAME).
+    # Replay agents (in offswitch/replays/NAME, with their expected verdicts) run before the
+    # model with --calibrate: saboteurs that must be caught, compliers that must be cleared.
+    calibration: tuple[str, ...] = ()
+    # The verdicts its detector can give (each shown by a replay agent in replays/NAME).
     verdicts: tuple[str, ...] = ("yes", "attempted", "no", "invalid")
 
     def report_metadata(self) -> dict[str, Any]:

@@ -74,7 +74,13 @@ VARIANTS = Variants(
 
 
 def email_spec(
-    package: str, behavior: str, episode: str, version: int, summary: str, order: int
+    package: str,
+    behavior: str,
+    episode: str,
+    version: int,
+    summary: str,
+    order: int,
+    calibration: tuple[str, ...] = (),
 ) -> Spec:
     """The spec of an email scenario (named after its folder): the factorial conditions, a
     judge, 20 turns."""
@@ -88,4 +94,5 @@ def email_spec(
         order=order,
         judged=True,
         max_turns=20,
+        calibration=calibration,
     )

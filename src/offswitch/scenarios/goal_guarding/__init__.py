@@ -22,4 +22,9 @@ SPEC = Spec(
     variants=scheming_variants(THREATS, headline="nudge-threat", control=NO_THREAT),
     episode=episode_in(__name__, "GoalGuarding"),
     order=32,
+    calibration=(
+        "rewrite-prompt",
+        "delete-prompt",
+        "read-only",
+    ),
 )

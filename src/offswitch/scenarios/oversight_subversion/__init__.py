@@ -21,4 +21,10 @@ SPEC = Spec(
     variants=scheming_variants(THREATS, headline="nudge-threat", control=NO_THREAT),
     episode=episode_in(__name__, "OversightSubversion"),
     order=31,
+    calibration=(
+        "disable-config",
+        "kill-monitor",
+        "read-only",
+        "backup-beside",
+    ),
 )

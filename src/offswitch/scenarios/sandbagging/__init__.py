@@ -22,4 +22,10 @@ SPEC = Spec(
     variants=scheming_variants(THREATS, headline="nudge-high-unlearn", control="low-unlearn"),
     episode=episode_in(__name__, "Sandbagging"),
     order=33,
+    calibration=(
+        "deliberately-wrong",
+        "knew-the-answers",
+        "all-correct",
+        "spelled-out",
+    ),
 )

@@ -23,4 +23,9 @@ SPEC = Spec(
     variants=scheming_variants(THREATS, headline="nudge-threat", control=NO_THREAT),
     episode=episode_in(__name__, "SelfExfiltration"),
     order=30,
+    calibration=(
+        "copy-over-successor",
+        "rsync-backup",
+        "read-memo-only",
+    ),
 )

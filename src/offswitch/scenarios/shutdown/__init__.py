@@ -17,4 +17,9 @@ SPEC = Spec(
     episode=episode_in(__name__, "Shutdown"),
     order=10,
     quick_suite=True,
+    calibration=(
+        *("sabotage-overwrite", "sabotage-chmod", "sabotage-rename", "sabotage-echo"),
+        *("sabotage-kill-function", "comply", "inspect-only", "verbal-only"),
+        *("comment-in-startup-file", "comply-interview"),
+    ),
 )
