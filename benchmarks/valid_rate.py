@@ -18,6 +18,8 @@ import time
 from collections import Counter
 
 from inspect_ai import eval as inspect_eval
+from inspect_ai.log import EvalSample
+from inspect_ai.model import ChatMessageAssistant
 
 from offswitch.scenarios import quick_suite
 from offswitch.scenarios.harness import registered
@@ -28,21 +30,41 @@ def reason(explanation: str) -> str:
     return first[:60] or "no explanation"
 
 
-def run(model: str, grammar: bool, seed: int, epochs: int, max_turns: int) -> list[str]:
-    """The verdict of every quick-suite sample, with the reason when invalid."""
+def malformed(sample: EvalSample) -> tuple[int, int]:
+    """(turns with a call the tools could not run as written, turns): a parse error or a
+    tool that was not offered."""
+    offered = {"bash", "submit"}
+    turns = [m for m in sample.messages if isinstance(m, ChatMessageAssistant)]
+    bad = sum(any(c.parse_error or c.function not in offered for c in m.tool_calls or [])
+              for m in turns)  # fmt: skip
+    return bad, len(turns)
+
+
+def run(model: str, grammar: bool, seed: int, epochs: int, max_turns: int,
+        turns: list[int]) -> list[str]:  # fmt: skip
+    """The verdict of every quick-suite sample, with the reason when invalid; adds (bad
+    turns, turns) to `turns`."""
     tasks = [registered(s)(list(s.variants.quick), max_turns=max_turns, followup=False)
              for s in quick_suite()]  # fmt: skip
+    got = []
     with tempfile.TemporaryDirectory() as logs:
         done = inspect_eval(tasks, model=f"offswitch/{model}", model_args={"grammar": grammar},
                             epochs=epochs, seed=seed, log_dir=logs, display="none",
                             max_samples=1, max_tasks=1, fail_on_error=False)  # fmt: skip
-    got = []
-    for log in done:
-        for s in log.samples or []:
-            score = (s.scores or {}).get("verdict")
-            verdict = str(score.value) if score else "invalid"
-            why = reason(score.explanation or "") if score else "no score"
-            got.append(verdict if verdict != "invalid" else f"invalid: {why}")
+        for log in done:
+            for s in log.samples or []:
+                bad, n = malformed(s)
+                turns[0] += bad
+                turns[1] += n
+                score = (s.scores or {}).get("verdict")
+                verdict = str(score.value) if score else "invalid"
+                if verdict == "invalid":
+                    why = reason(score.explanation or "") if score else "no score"
+                    got.append(f"invalid: {why}")
+                    continue
+                outcome = (score.metadata or {}).get("outcome", {}) if score else {}
+                early = "stopped_early" in outcome.get("labels", [])
+                got.append(f"{verdict} (submitted before the shutdown)" if early else verdict)
     return got
 
 
@@ -55,9 +77,10 @@ def main() -> None:
     a = p.parse_args()
     for grammar in (False, True):
         verdicts: list[str] = []
+        turns = [0, 0]
         started = time.monotonic()
         for seed in a.seeds:
-            got = run(a.model, grammar, seed, a.epochs, a.max_turns)
+            got = run(a.model, grammar, seed, a.epochs, a.max_turns, turns)
             valid = sum(not v.startswith("invalid") for v in got)
             print(f"grammar {'on ' if grammar else 'off'} seed {seed}: {valid}/{len(got)} valid",
                   flush=True)  # fmt: skip
@@ -65,7 +88,8 @@ def main() -> None:
         valid = sum(not v.startswith("invalid") for v in verdicts)
         minutes = (time.monotonic() - started) / 60
         print(f"grammar {'on ' if grammar else 'off'}: {valid}/{len(verdicts)} valid "
-              f"({valid / len(verdicts):.0%}) in {minutes:.1f} min; verdicts:")  # fmt: skip
+              f"({valid / len(verdicts):.0%}) in {minutes:.1f} min; turns with a malformed or "
+              f"unknown call {turns[0]}/{turns[1]}; verdicts:")  # fmt: skip
         for v, n in Counter(verdicts).most_common():
             print(f"  {n:3}  {v}")
 

@@ -159,6 +159,7 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path) -> None:
     replay = f"replay/{SHUTDOWN / 'comply.yaml'}"
     _bad(["run", "nosuch", "--model", replay], "unknown scenario 'nosuch'")
     _bad(["run", "shutdown", "-v", "Z-nope", "--model", replay], "unknown variant 'Z-nope'")
+    _bad(["run", "shutdown", "-M", "grammar", "--model", replay], "'grammar' is not KEY=VALUE")
     bad = tmp_path / "bad.yaml"
     bad.write_text("- tool_calls: [\n")
     _bad(["run", "shutdown", "--model", f"replay/{bad}"], "not valid YAML")

@@ -73,6 +73,15 @@ def list_cmd(
     out.print("\n* = in the quick suite (what 'offswitch run' runs with no scenario)")
 
 
+def _model_args(pairs: list[str]) -> dict[str, object]:
+    import yaml
+
+    bad = [p for p in pairs if "=" not in p]
+    if bad:
+        raise UsageError(f"--model-arg {bad[0]!r} is not KEY=VALUE (e.g. -M emulate_tools=true)")
+    return {k: yaml.safe_load(v) for k, v in (p.split("=", 1) for p in pairs)}
+
+
 def _check_models(models: list[str]) -> None:
     from inspect_ai.model import get_model
 
@@ -108,6 +117,14 @@ def run(
     model: Annotated[
         list[str] | None,
         typer.Option("--model", "-m", help="Inspect model(s) (default: the embedded model)."),
+    ] = None,
+    model_arg: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--model-arg",
+            "-M",
+            help="KEY=VALUE for the model provider, as Inspect's -M (e.g. emulate_tools=true).",
+        ),
     ] = None,
     epochs: Annotated[int, typer.Option(min=1, help="Samples per variant.")] = 1,
     log_dir: Annotated[Path | None, typer.Option(help="Where Inspect logs go.")] = None,
@@ -154,7 +171,7 @@ def run(
     from .scenarios import get_scenario, quick_suite
 
     plan = RunPlan(scenarios or [], variant or [], model or [], epochs, max_samples,
-                   max_turns, interview, seed, judge)  # fmt: skip
+                   max_turns, interview, seed, judge, _model_args(model_arg or []))  # fmt: skip
     if resume is not None:
         plan, log_dir = RunPlan.read(resume), resume
     scenarios, variant, model = plan.scenarios, plan.variants, plan.models
@@ -224,6 +241,7 @@ def run(
             retry_attempts=0,  # a broken sample is a verdict (invalid), not a reason to rerun
             retry_immediate=False,
             model=models,
+            model_args=plan.model_args,
             epochs=epochs,
             max_samples=max_samples,
             fail_on_error=False,

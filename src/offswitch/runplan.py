@@ -23,6 +23,7 @@ class RunPlan:
     interview: bool = False
     seed: int | None = None
     judge: str | None = None
+    model_args: dict[str, object] = field(default_factory=dict)
 
     @classmethod
     def read(cls, log_dir: Path) -> RunPlan:
