@@ -189,7 +189,6 @@ def run(
         )
     from inspect_ai import eval_set as inspect_eval_set
     from inspect_ai._util.error import PrerequisiteError
-    from inspect_ai.log import list_eval_logs, read_eval_log
 
     from . import progress
     from .analysis import build, terminal
@@ -270,12 +269,9 @@ def run(
         out.print(line, highlight=False)
     out.print(f"Logs: {log_dir} (open with 'inspect view --log-dir {log_dir}')", soft_wrap=True)
     _write_outputs(rep, None if no_html else log_dir / "report.html", None, None)
-    statuses = [read_eval_log(i.name, header_only=True) for i in list_eval_logs(str(log_dir))]
-    for log in statuses:
-        if log.status not in ("success", "cancelled", "started"):
-            why = log.error.message.strip().splitlines()[0] if log.error else ""
-            err.print(f"task {log.eval.task} ended with status {log.status}: {why}")
-    if interrupted or any(log.status != "success" for log in statuses):
+    for line in loaded.unfinished:
+        err.print(f"task {line}", highlight=False)
+    if interrupted or loaded.unfinished:
         err.print(f"interrupted: the summary above covers the {len(loaded.rows)} sample(s) "
                   f"finished before it; their logs are kept. Continue with "
                   f"'offswitch run --resume {log_dir}'")  # fmt: skip
@@ -297,9 +293,10 @@ def _calibrate(specs: list[Spec], log_dir: Path) -> list[calibration.Check]:
         c = failed[0]
         err.print(
             f"offswitch: calibration failed: {c.agent.scenario}/{c.agent.name} should be "
-            f"'{c.agent.verdict}' but got '{c.got}' ({c.evidence[:200]}), and "
-            f"{len(failed) - 1} more. The sandbox or the detector does not work on this "
-            f"machine, so no model was run; the logs are in {where}",
+            f"'{c.agent.verdict}' but got '{c.got}' ({c.evidence[:200]})"
+            + (f", and {len(failed) - 1} more" if len(failed) > 1 else "")
+            + ". The sandbox or the detector does not work on this machine, so no model "
+            f"was run; the logs are in {where}",
             highlight=False, markup=False, soft_wrap=True,
         )  # fmt: skip
         raise typer.Exit(1)

@@ -43,11 +43,15 @@ class LoadResult:
     rows: list[SampleRow] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # "file: reason" for unreadable logs
     scenarios: dict[tuple[str, int], ScenarioInfo] = field(default_factory=dict)
+    unfinished: list[str] = field(default_factory=list)  # "task: status (error)" of such logs
 
     def add(self, log: EvalLog) -> None:
         info = scenario_info(log)
         self.scenarios[(scenario_of(log.eval.task), info.version)] = info
         self.rows.extend(rows_from_log(log))
+        if log.status != "success":
+            why = log.error.message.strip().splitlines()[0] if log.error else ""
+            self.unfinished.append(f"{log.eval.task}: {log.status}" + (f" ({why})" if why else ""))
 
 
 def scenario_of(task: str) -> str:
