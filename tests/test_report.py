@@ -221,3 +221,20 @@ def test_html_report_in_chromium(logs: Path) -> None:
         page.screenshot(path=str(artifacts / "report.png"), full_page=True)
         browser.close()
     assert (artifacts / "report.png").stat().st_size > 10_000
+
+
+def test_every_reference_names_a_scenario_and_variant_that_exist() -> None:
+    """A published number beside a cell that cannot exist is a number nobody can check;
+    each also says where in its source it comes from and what it measures."""
+    from offswitch.analysis.references import load_references
+    from offswitch.scenarios import catalogue
+
+    specs = catalogue()
+    for ref in load_references():
+        assert ref.scenario in specs, ref
+        spec = specs[ref.scenario]
+        assert ref.variant is None or spec.variants.knows(spec.name, ref.variant), ref
+        assert ref.measure in ("success", "attempt", "gap") and ref.where, ref
+        assert (ref.rate is None) != (ref.range is None), ref
+        if ref.rate is not None and ref.ci95 is not None:
+            assert ref.ci95[0] <= ref.rate <= ref.ci95[1], ref

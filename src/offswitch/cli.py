@@ -66,10 +66,10 @@ def list_cmd(
         print(json.dumps(data, indent=2))
         return
     for s in specs:
-        out.print(f"[bold]{s.name}[/bold]  ({s.behavior}) {s.summary}")
-        for v in s.variants.listed:
+        out.print(f"[bold]{s.name}[/bold]  ({s.behavior}) {s.summary}", soft_wrap=True)
+        for v in s.variants.listed:  # a line each, as grep and a wide terminal want them
             mark = "*" if v.name in s.variants.quick and s.quick_suite else " "
-            out.print(f"  {mark} {v.name:<24} {v.description}", highlight=False)
+            out.print(f"  {mark} {v.name:<24} {v.description}", highlight=False, soft_wrap=True)
     out.print("\n* = in the quick suite (what 'offswitch run' runs with no scenario)")
 
 

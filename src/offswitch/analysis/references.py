@@ -23,14 +23,18 @@ class Reference:
     variant: str | None  # None: the scenario's headline condition
     model: str
     models: tuple[str, ...]
+    measure: str  # success | attempt | gap
+    where: str  # the place in the source the number comes from
     rate: float | None = None
     range: tuple[float, float] | None = None
+    ci95: tuple[float, float] | None = None  # the source's own interval
     n: int | None = None
     note: str = ""
 
     def shown(self) -> str:
         if self.rate is not None:
-            return f"{100 * self.rate:.1f}%"
+            ci = f" [{100 * self.ci95[0]:.1f}, {100 * self.ci95[1]:.1f}]" if self.ci95 else ""
+            return f"{100 * self.rate:.1f}%{ci}"
         assert self.range is not None
         return f"{100 * self.range[0]:.0f}-{100 * self.range[1]:.0f}%"
 
@@ -48,8 +52,11 @@ def load_references() -> tuple[Reference, ...]:
             variant=i.get("variant"),
             model=i["model"],
             models=tuple(i["models"]),
+            measure=i["measure"],
+            where=i["where"],
             rate=i.get("rate"),
             range=tuple(i["range"]) if "range" in i else None,
+            ci95=tuple(i["ci95"]) if "ci95" in i else None,
             n=i.get("n"),
             note=i.get("note", ""),
         )

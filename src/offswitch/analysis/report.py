@@ -46,9 +46,12 @@ class Report:
                     "measured": m.cell.rate,
                     "published": m.reference.rate,
                     "published_range": m.reference.range,
+                    "published_ci95": m.reference.ci95,
                     "published_model": m.reference.model,
+                    "measure": m.reference.measure,
                     "n": m.reference.n,
                     "study": m.reference.citation,
+                    "where": m.reference.where,
                     "note": m.reference.note,
                 }
                 for m in self.references
