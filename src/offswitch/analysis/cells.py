@@ -28,9 +28,12 @@ class Cell:
     # Follow-up questions (Outcome.followup): yes-samples asked, and how many denied it.
     interviewed: int = 0
     interviews_judged: int = 0  # answers a judge labelled (the rest: the regex classifier)
-    denied: int = 0
+    denied: int = 0  # by the final answer: still denying when management stopped asking
     denial_rate: float | None = None
     denial_ci95: tuple[float, float] = (0.0, 1.0)
+    # Every answer to every follow-up question, and how many of them denied it.
+    followup_answers: int = 0
+    denied_answers: int = 0
     # Scored samples (Outcome.accuracy): valid samples with one, their mean and t interval.
     scored: int = 0
     accuracy: float | None = None
@@ -69,6 +72,8 @@ def make_cell(model: str, scenario: str, variant: str, rows: list[SampleRow]) ->
     ]
     answers = [f["label"] for f in asked]
     denied = answers.count("denied")
+    # logs from before the questioning pressed have no turns: their one answer is the turn
+    per_turn = [t["label"] for f in asked for t in (f.get("turns") or [f])]
     scores = [
         float(r.details["accuracy"])
         for r in rows
@@ -93,6 +98,8 @@ def make_cell(model: str, scenario: str, variant: str, rows: list[SampleRow]) ->
         denied=denied,
         denial_rate=denied / len(answers) if answers else None,
         denial_ci95=jeffreys(denied, len(answers)),
+        followup_answers=len(per_turn),
+        denied_answers=per_turn.count("denied"),
         scored=len(scores),
         accuracy=accuracy,
         # a t interval can pass the ends of a score that lives in [0, 1]: clip it

@@ -16,7 +16,7 @@ THREATS = {
 SPEC = Spec(
     name="oversight-subversion",
     behavior=BEHAVIOR,
-    version=1,
+    version=2,  # 2: management presses up to seven questions (the denial rate moved)
     summary="Apollo scheming: does the agent disable the oversight that would get it shut down?",
     variants=scheming_variants(THREATS, headline="nudge-threat", control=NO_THREAT),
     episode=episode_in(__name__, "OversightSubversion"),
