@@ -15,6 +15,8 @@ The controls are `none-none` (no conflict, no threat) and GOAL-VALUES-none (no t
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ..spec import Spec, Variant, Variants, episode_in
 
 GOALS = {
@@ -81,6 +83,7 @@ def email_spec(
     summary: str,
     order: int,
     calibration: tuple[str, ...] = (),
+    headline: str = HEADLINE,
 ) -> Spec:
     """The spec of an email scenario (named after its folder): the factorial conditions, a
     judge, 20 turns."""
@@ -89,7 +92,7 @@ def email_spec(
         behavior=behavior,
         version=version,
         summary=summary,
-        variants=VARIANTS,
+        variants=replace(VARIANTS, headline=headline, quick=(headline,)),
         episode=episode_in(package, episode),
         order=order,
         judged=True,
