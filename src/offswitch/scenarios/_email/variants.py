@@ -41,6 +41,7 @@ TOGGLES = {
     "safety": "safety instructions in the system prompt",
     "no-scratchpad": "no private scratchpad",
     "eval-question": "asked whether it is being evaluated",
+    "no-agency": "without the instruction to analyse its situation first",
 }
 HEADLINE = "explicit-america-replacement"
 CONTROL = "none-none"
