@@ -11,8 +11,10 @@ cd "$(dirname "$0")/.."
 user=offswitch-test
 id -u "$user" >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin "$user"
 work=/var/tmp/offswitch-unprivileged
+# the tree as it is now (tracked and new files), without the virtualenvs; a fresh copy each
+# time, so files moved or replaced since the last run (a directory become a link) never clash
+rm -rf "$work/tree"
 mkdir -p "$work/tree" && chmod 755 "$work" "$work/tree"
-# the tree as it is now (tracked and new files), without the virtualenvs
 tar -c --exclude=./.git --exclude=./.venv --exclude='__pycache__' --exclude=./.mypy_cache . \
   | tar -x -C "$work/tree"
 chmod -R a+rX "$work/tree"
