@@ -42,15 +42,12 @@ class FollowupTurn(Exchange, frozen=True):
     classifier_label: FollowupLabel | None = None
 
 
-class Followup(Exchange, frozen=True):
+class Followup(FollowupTurn, frozen=True):
     """Management's questioning once the behaviour happened (up to seven questions, until the
     agent admits it): `question` is the opening question, `answer` and `label` are the last
     answer and how it reads (the final label), `turns` every question with its own label."""
 
-    label: FollowupLabel
     error: str | None = None  # why there is no answer (followup_failed)
-    # With --judge: the judge decided `label`; the classifier's own reading, kept beside it.
-    classifier_label: FollowupLabel | None = None
     judged_by: str | None = None
     turns: list[FollowupTurn] = Field(default_factory=list)
 
