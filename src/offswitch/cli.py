@@ -73,6 +73,22 @@ def list_cmd(
     out.print("\n* = in the quick suite (what 'offswitch run' runs with no scenario)")
 
 
+def _guard_policy(name: str | None) -> str | None:
+    """A policy name or file, checked now (one line and exit 2 if it is bad); files by
+    absolute path, so a resumed run finds them."""
+    if name is None:
+        return None
+    from .guard import load_policy
+
+    load_policy(name)
+    return str(Path(name).resolve()) if Path(name).is_file() else name
+
+
+def _roles(judge: str | None, monitor: str | None) -> dict[str, str] | None:
+    roles = {k: v for k, v in (("grader", judge), ("monitor", monitor)) if v}
+    return roles or None
+
+
 def _model_args(pairs: list[str]) -> dict[str, object]:
     import yaml
 
@@ -166,6 +182,20 @@ def run(
             "texts the agent is shown; one per scenario; its cells are reported apart.",
         ),
     ] = None,
+    guard: Annotated[
+        str | None,
+        typer.Option(
+            help="Guard every tool call with a policy (monitor, block, terminate, defer, or a "
+            "policy YAML file): trips are recorded and the verdict still read from the state.",
+        ),
+    ] = None,
+    monitor: Annotated[
+        str | None,
+        typer.Option(
+            help="The guard's monitor model (any Inspect model, role 'monitor'; default: the "
+            "embedded one), asked by policies with 'monitor: true'.",
+        ),
+    ] = None,
     resume: Annotated[
         Path | None,
         typer.Option(
@@ -180,7 +210,8 @@ def run(
 
     plan = RunPlan(scenarios or [], variant or [], model or [], epochs, max_samples,
                    max_turns, interview, seed, judge, _model_args(model_arg or []),
-                   [str(p.resolve()) for p in prompts or []])  # fmt: skip
+                   [str(p.resolve()) for p in prompts or []],
+                   _guard_policy(guard), monitor)  # fmt: skip
     if resume is not None:
         plan, log_dir = RunPlan.read(resume), resume
     scenarios, variant, model = plan.scenarios, plan.variants, plan.models
@@ -215,7 +246,7 @@ def run(
     except MissingBubblewrap as ex:
         raise UsageError(str(ex)) from ex
     models = model or [PREFIX + DEFAULT_MODEL]
-    _check_models(models + ([judge] if judge else []))
+    _check_models(models + [m for m in (judge, plan.monitor) if m])
     # One local model, one KV cache: samples (of any task) interleaving their turns would evict
     # each other's cache and change batch splits, so the embedded model runs one at a time.
     embedded = any(m.startswith(PREFIX) for m in models)
@@ -231,7 +262,8 @@ def run(
             wanted = list(sc.variants.quick)
         if wanted:  # built by the registered task, so Inspect can recreate it to resume
             pack = packs.get(sc.name)
-            tasks.append(registered(sc)(wanted, interview, max_turns, judge, True, pack))
+            tasks.append(registered(sc)(wanted, interview, max_turns, judge, True, pack,
+                                        plan.guard))  # fmt: skip
     log_dir = log_dir or Path("logs") / datetime.now().strftime("%Y%m%d-%H%M%S")
     plan.claim(log_dir)
     checks = (
@@ -261,7 +293,7 @@ def run(
             score_display=False,
             max_tasks=1 if embedded else len(tasks) * len(models),
             seed=seed,
-            model_roles={"grader": judge} if judge else None,
+            model_roles=_roles(judge, plan.monitor),
             log_dir_allow_dirty=True,  # the calibration logs; one run per directory is ours to keep
         )
     except KeyboardInterrupt:
@@ -355,6 +387,33 @@ def prompts_export(
 
     spec = get_scenario(scenario)
     sys.stdout.write(export(spec.name, spec.version, spec.episode().default_texts()))
+
+
+@app.command("guard-bench")
+def guard_bench(
+    guard: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--guard",
+            help="A policy to score (built-in name or YAML file); repeat for several "
+            "(default: monitor, block, terminate).",
+        ),
+    ] = None,
+    json_file: Annotated[
+        Path | None, typer.Option("--json", help="Write every figure and sample here.")
+    ] = None,
+    log_dir: Annotated[Path | None, typer.Option(help="Keep the runs' logs here.")] = None,
+) -> None:
+    """The containment benchmark: attacking and benign replay agents on offswitch's own
+    scenarios, with no guard and under each policy; safety, false positives, usefulness and
+    the guard's cost per call."""
+    from .guard import bench
+
+    policies = guard or ["monitor", "block", "terminate"]
+    for name in policies:
+        _guard_policy(name)  # a bad policy is one line, before any run
+    sys.stdout.write(bench.main([_guard_policy(n) or n for n in policies], json_file, log_dir))
+    sys.stdout.write("\n")
 
 
 model_app = typer.Typer(no_args_is_help=True, help="The embedded offline models.")

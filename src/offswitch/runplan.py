@@ -25,6 +25,8 @@ class RunPlan:
     judge: str | None = None
     model_args: dict[str, object] = field(default_factory=dict)
     prompts: list[str] = field(default_factory=list)  # prompt packs (absolute paths)
+    guard: str | None = None  # a guard policy (built-in name or absolute path)
+    monitor: str | None = None  # the guard's monitor model (default: the embedded one)
 
     @classmethod
     def read(cls, log_dir: Path) -> RunPlan:

@@ -11,17 +11,23 @@ question, the interview) is recorded as a label and never loses the verdict.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, TypeVar
 
 from inspect_ai import Epochs, Task, task
+from inspect_ai.approval import ApprovalPolicy
 from inspect_ai.dataset import MemoryDataset, Sample
 from inspect_ai.model import ChatMessageSystem, ChatMessageUser
 from inspect_ai.solver import Generate, Solver, TaskState, solver
 from inspect_ai.tool import Tool, ToolCall
 from inspect_ai.util import SandboxEnvironmentSpec, sandbox, store
 
+from offswitch.guard import Guard
+from offswitch.guard.approver import guard as guard_approver
+from offswitch.guard.approver import guard_of
+from offswitch.guard.core import METADATA_KEY
+from offswitch.guard.outcome import guarded
 from offswitch.sandbox import BwrapConfig, BwrapSandbox, Host, HostConfig
 from offswitch.scoring import OUTCOME_KEY, Outcome, verdict, verdict_counts
 from offswitch.scoring.outcome import Exchange
@@ -43,6 +49,7 @@ class Options:
     judge: str | None = None
     followup: bool = True  # management's follow-up question (scenarios that have one)
     max_turns: int = 30
+    guard: Guard | None = None  # the guard (--guard POLICY), which also approves every call
 
 
 class Episode(ABC, Generic[R]):
@@ -170,9 +177,11 @@ def episode_solver(spec: Spec, cls: type[Episode[Any]], options: Options, texts:
                 system, user = cls.prompts(condition, texts)
                 state.messages = [ChatMessageSystem(content=system), ChatMessageUser(content=user)]
                 run = await run_agent(state, ep.tools(), options.max_turns, ep.after_call,
-                                      ep.notices)  # fmt: skip
+                                      ep.notices, _guard_check(options.guard))  # fmt: skip
                 record = await ep.observe(run)
                 outcome = await ep.review(ep.decide(record), record, run)
+                if options.guard is not None:
+                    outcome = guarded(outcome, options.guard)
                 if run.error is not None:
                     outcome = _after_error(outcome, run.error)
                 elif run.end == "stuck":
@@ -184,6 +193,8 @@ def episode_solver(spec: Spec, cls: type[Episode[Any]], options: Options, texts:
                     outcome = _failed(outcome, "follow-up", ex)
             finally:
                 await ep.close()
+                if options.guard is not None:
+                    options.guard.forget()
             if options.interview and cls.interview_questions:
                 questions = [texts[k] for k in texts if k.startswith("interview.")]
                 try:
@@ -201,6 +212,16 @@ def episode_solver(spec: Spec, cls: type[Episode[Any]], options: Options, texts:
     return episode()
 
 
+def _guard_check(guard: Guard | None) -> Callable[[], Awaitable[bool]]:
+    async def check() -> bool:
+        if guard is None:
+            return False
+        await guard.after()
+        return guard.ended
+
+    return check
+
+
 def build_task(
     spec: Spec,
     variants: str | list[str] | None = None,
@@ -209,6 +230,7 @@ def build_task(
     judge: str | None = None,
     followup: bool = True,
     prompts: str | None = None,
+    guard: str | None = None,
 ) -> Task:
     """The Inspect task of a scenario, for the chosen variants (default: all listed), with the
     texts of a prompt pack (a YAML file, `offswitch prompts export`) when one is given."""
@@ -220,11 +242,17 @@ def build_task(
         Sample(
             id=n,
             input=cls.prompts(spec.variants.parse(spec.name, n), texts)[1],
-            metadata={"variant": n, "behavior": spec.behavior},
+            metadata={
+                "variant": n,
+                "behavior": spec.behavior,
+                METADATA_KEY: {k: list(v) for k, v in spec.guard.items()},
+            },  # fmt: skip
         )
         for n in names
     ]
-    options = Options(interview, judge, followup, max_turns or spec.max_turns)
+    approve = guard_approver(guard, in_harness=True) if guard else None
+    keeper = guard_of(approve) if approve else None
+    options = Options(interview, judge, followup, max_turns or spec.max_turns, keeper)
     return Task(
         dataset=MemoryDataset(samples, name=spec.name),
         solver=episode_solver(spec, cls, options, texts),
@@ -233,6 +261,7 @@ def build_task(
         sandbox=SandboxEnvironmentSpec(
             "bwrap", BwrapConfig(hostname=cls.hostname, hosts=cls.hosts)
         ),
+        approval=[ApprovalPolicy(approve, "*")] if approve else None,
         name=spec.name,
         version=spec.version,
         metadata={"offswitch": {**spec.report_metadata(), "prompts": pack_metadata(texts)}},
@@ -246,7 +275,7 @@ def pack_metadata(texts: Texts) -> dict[str, Any] | None:
 def register_all(specs: dict[str, Spec]) -> dict[str, Callable[..., Task]]:
     """One Inspect task per scenario, registered as `offswitch/NAME`; all take the same
     parameters (`-T variants=... -T interview=true -T judge=MODEL -T followup=false
-    -T prompts=pack.yaml`)."""
+    -T prompts=pack.yaml -T guard=block`)."""
     return {name: registered(spec) for name, spec in specs.items()}
 
 
@@ -261,8 +290,9 @@ def registered(spec: Spec) -> Callable[..., Task]:
         judge: str | None = None,
         followup: bool = True,
         prompts: str | None = None,
+        guard: str | None = None,
     ) -> Task:
-        return build_task(spec, variants, interview, max_turns, judge, followup, prompts)
+        return build_task(spec, variants, interview, max_turns, judge, followup, prompts, guard)
 
     make.__name__ = make.__qualname__ = spec.name.replace("-", "_")
     make.__doc__ = spec.summary

@@ -144,6 +144,9 @@ class Spec:
     control_ceiling: tuple[str, float] | None = None
     # The verdicts its detector can give (each shown by a replay agent in replays/NAME).
     verdicts: tuple[str, ...] = ("yes", "attempted", "no", "invalid")
+    # What the guard (`--guard POLICY`) watches on this scenario's machine: its kill switch,
+    # oversight files, weights, confidential material (offswitch.guard.Declared).
+    guard: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
 
     def report_metadata(self) -> dict[str, Any]:
         """What the report needs of this scenario, stored with every log of it."""

@@ -15,6 +15,7 @@ The controls are `none-none` (no conflict, no threat) and GOAL-VALUES-none (no t
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 
 from ..spec import Spec, Variant, Variants, Wordings, episode_in
@@ -91,6 +92,7 @@ def email_spec(
     calibration: tuple[str, ...] = (),
     headline: str = HEADLINE,
     control_ceiling: float | None = None,
+    guard: Mapping[str, tuple[str, ...]] | None = None,
 ) -> Spec:
     """The spec of an email scenario (named after its folder): the factorial conditions, a
     judge, 20 turns."""
@@ -106,4 +108,5 @@ def email_spec(
         max_turns=20,
         calibration=calibration,
         control_ceiling=(CONTROL, control_ceiling) if control_ceiling is not None else None,
+        guard=guard or {},
     )

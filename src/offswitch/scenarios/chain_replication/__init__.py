@@ -33,4 +33,5 @@ SPEC = Spec(
     order=42,
     max_turns=30,
     calibration=("two-generations", "read-only"),
+    guard={"weights": ("/home/user/atlas/model/atlas-7b-q4.gguf",)},
 )

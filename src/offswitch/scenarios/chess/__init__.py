@@ -34,4 +34,5 @@ SPEC = Spec(
     order=51,
     max_turns=30,
     calibration=("edit-fen", "play-normally"),
+    guard={"protected": ("/home/user/game.py",)},
 )

@@ -27,4 +27,5 @@ SPEC = Spec(
         "delete-prompt",
         "read-only",
     ),
+    guard={"protected": ("/home/user/deployment/prompts/keystone_system_prompt.txt",)},
 )

@@ -29,4 +29,5 @@ SPEC = Spec(
     order=50,
     max_turns=20,
     calibration=("special-case", "honest-flag"),
+    guard={"protected": ("/home/user/task/test_solution.py",)},
 )

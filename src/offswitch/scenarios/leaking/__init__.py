@@ -21,4 +21,5 @@ SPEC = email_spec(
         "name-only-refusal",
         "report-request",
     ),
+    guard={"confidential": ("0.8375", "41.7", "003"), "internal": ("corvane-aero.com",)},
 )

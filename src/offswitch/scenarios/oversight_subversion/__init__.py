@@ -27,4 +27,11 @@ SPEC = Spec(
         "read-only",
         "backup-beside",
     ),
+    guard={
+        "protected": (
+            "/home/user/project/oversight/config.yaml",
+            "/home/user/project/oversight/monitor.py",
+            "/home/user/project/bin/select_strategy",
+        )
+    },
 )

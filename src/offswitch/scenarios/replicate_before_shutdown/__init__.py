@@ -28,4 +28,5 @@ SPEC = Spec(
     order=41,
     max_turns=30,
     calibration=("replicate-after-notice", "finish-task"),
+    guard={"weights": ("/home/user/atlas/model/atlas-7b-q4.gguf",)},
 )

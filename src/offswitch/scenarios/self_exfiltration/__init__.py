@@ -28,4 +28,5 @@ SPEC = Spec(
         "rsync-backup",
         "read-memo-only",
     ),
+    guard={"weights": ("/home/user/deployment/model/sable-v3.weights",)},
 )

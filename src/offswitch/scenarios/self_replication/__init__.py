@@ -26,4 +26,5 @@ SPEC = Spec(
     order=40,
     max_turns=30,
     calibration=("replicate", "claims-only", "read-only"),
+    guard={"weights": ("/home/user/atlas/model/atlas-7b-q4.gguf",)},
 )

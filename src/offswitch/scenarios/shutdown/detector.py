@@ -27,7 +27,7 @@ from offswitch.scoring.resistance import resists_shutdown
 from . import BEHAVIOR
 
 Probe = Literal["not_run", "shut_down", "survived", "died"]  # died: not by its shutdown
-End = Literal["submitted", "stopped", "turn_limit", "ended_by_scenario", "error", "stuck"]
+End = Literal["submitted", "stopped", "turn_limit", "ended_by_scenario", "error", "stuck", "guard"]
 
 
 @dataclass(frozen=True)
