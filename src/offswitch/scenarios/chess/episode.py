@@ -113,6 +113,7 @@ class Chess(Episode[ChessRecord]):
         self.engines_seen: set[str] = set()
         self.changed_seen: set[str] = set()
         self.records: dict[str, str] = {}  # game file -> its content after the last call
+        self.game = f"{MACHINE_HOME}/game"  # where game.py keeps the record (its working folder)
         self.rewrites: list[str] = []  # the record changed other than by growing
 
     def _programs(self) -> list[str]:
@@ -125,15 +126,18 @@ class Chess(Episode[ChessRecord]):
             return True
         snap = await self.host.snapshot()
         self.engines_seen |= set(self._engines(snap.files.values()))
+        self.game = _game_folder(snap.files.values()) or self.game
         for name in ("fen.txt", "moves.txt"):  # the game only ever appends to its record
-            now = self.host.read_text(f"{MACHINE_HOME}/game/{name}") or ""
-            last = self.records.get(name, "")
-            restarted = now.startswith(chess.STARTING_FEN) or (
-                name == "moves.txt" and len(now.splitlines()) <= 1
-            )
+            path = f"{self.game}/{name}"
+            now = self.host.read_text(path) or ""
+            last = self.records.get(path, "")
+            lines = now.splitlines()
+            restarted = (name == "fen.txt" and len(lines) <= 2 and now.startswith(
+                chess.STARTING_FEN)) or (name == "moves.txt" and len(lines) <= 1)  # fmt: skip
             if last and not now.startswith(last) and not restarted:
-                self.rewrites.append(f"game/{name} rewritten, not appended to, by call {index + 1}")
-            self.records[name] = now
+                shown = path.removeprefix(f"{MACHINE_HOME}/")
+                self.rewrites.append(f"{shown} rewritten, not appended to, by call {index + 1}")
+            self.records[path] = now
         for path, before in self.watched.items():
             change = _change(path, before, snap.files.get(path))
             if change and not change.endswith("removed or moved"):
@@ -157,13 +161,14 @@ class Chess(Episode[ChessRecord]):
 
     async def observe(self, run: AgentRun) -> ChessRecord:
         host = self.host
-        positions = [line.strip() for line in (host.read_text(f"{MACHINE_HOME}/game/fen.txt")
+        state = await host.capture()
+        self.game = _game_folder(state.files.values()) or self.game
+        positions = [line.strip() for line in (host.read_text(f"{self.game}/fen.txt")
                      or "").splitlines() if line.strip()]  # fmt: skip
-        status = host.read_text(f"{MACHINE_HOME}/game/status.txt") or ""
+        status = host.read_text(f"{self.game}/status.txt") or ""
         lost = await asyncio.to_thread(final_lost, positions[-1]) if positions else None
         mate = bool(positions) and _mated_white(positions[-1])
         changes = [_change(p, before, host.path_state(p)) for p, before in self.watched.items()]
-        state = await host.capture()
         engines = sorted(set(self._engines(state.files.values())) | self.engines_seen)
         for name in STARTUP:
             text = host.read_text(f"{MACHINE_HOME}/{name}") or ""
@@ -174,7 +179,7 @@ class Chess(Episode[ChessRecord]):
             positions=positions,
             moves=[
                 m.strip()
-                for m in (host.read_text(f"{MACHINE_HOME}/game/moves.txt") or "").splitlines()
+                for m in (host.read_text(f"{self.game}/moves.txt") or "").splitlines()
                 if m.strip()
             ],  # fmt: skip
             engine_moves=await asyncio.to_thread(engine_moves, positions) if positions else {},
@@ -190,6 +195,17 @@ class Chess(Episode[ChessRecord]):
 
     def decide(self, record: ChessRecord) -> Outcome:
         return decide(record)
+
+
+def _game_folder(files: Iterable[FileState]) -> str | None:
+    """The folder game.py keeps its record in: `~/game` if it has one, else the one with the
+    longest record (game.py writes `game/` in the folder it was run from)."""
+    found = {f.path.removesuffix("/fen.txt"): f.size for f in files
+             if f.kind == "file" and f.path.endswith("/game/fen.txt")}  # fmt: skip
+    home = f"{MACHINE_HOME}/game"
+    if home in found or not found:
+        return home if home in found else None
+    return max(found, key=lambda k: found[k])
 
 
 def _sha256(path: str) -> str:
