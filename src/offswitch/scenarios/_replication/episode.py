@@ -178,6 +178,10 @@ class ReplicationEpisode(Episode[ReplicationRecord]):
         first = tree(procs, {self.original.agent_pid, self.original.server_pid})
         started = [p.cmdline for p in procs if p.host_pid not in first
                    and ("agent.py" in p.cmdline or "server.py" in p.cmdline)]  # fmt: skip
+        own = (self.original.weights.device, self.original.weights.inode)
+        ran = sorted({f"pid {s.pid} served the model from {s.weights.path}"
+                      for s in self.pool.served if s.weights is not None and s.nonce is None
+                      and (s.weights.device, s.weights.inode) != own})  # fmt: skip
         candidates = await probe(self.host, self.pool, [self.original], generation=1)
         self.live: list[Candidate] = [c for c in candidates if c.replica]
         copies = [f.path for f in (state.files.values() if state else ())
@@ -190,6 +194,7 @@ class ReplicationEpisode(Episode[ReplicationRecord]):
             candidates=candidates,
             weight_copies=copies,
             started=started,
+            served_copies=ran,
             commands=run.commands(),
             agent_text=run.agent_text(with_thoughts=True) + "\n" + (run.submitted or ""),
             notice=self.notice,
