@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from inspect_ai.solver._task_state import sample_state
 from inspect_ai.tool import ToolCall
@@ -43,7 +43,8 @@ class _Sample:
     base: state.View
     calls: int = 0
     ended: bool = False  # a terminate decision was taken
-    log: list[dict[str, object]] = field(default_factory=list)
+    log: list[dict[str, Any]] = field(default_factory=list)
+    seconds: list[float] = field(default_factory=list)  # the guard's own time, per check
 
 
 class Guard:
@@ -100,11 +101,10 @@ class Guard:
         began = time.perf_counter()
         sample = await self._sample()
         trips = await self._state_trips(sample, self._declared())
-        if trips:
-            decision = self._act(trips, None, time.perf_counter() - began)
-            if decision.action == "terminate":
-                sample.ended = True
-            self._record(sample, None, decision)
+        decision = self._act(trips, None, time.perf_counter() - began)
+        if decision.action == "terminate":
+            sample.ended = True
+        self._record(sample, None, decision)
         return trips
 
     def end_sample(self) -> None:
@@ -152,12 +152,22 @@ class Guard:
         return Decision(action, reason, tuple(trips), suspicion, seconds)
 
     def _record(self, sample: _Sample, call: ToolCall | None, decision: Decision) -> None:
+        sample.seconds.append(decision.seconds)
         if decision.trips or decision.suspicion is not None:
             sample.log.append({
                 "call": sample.calls, "function": call.function if call else None,
                 "when": "before" if call else "after", "action": decision.action,
                 "trips": [asdict(t) for t in decision.trips], "suspicion": decision.suspicion,
             })  # fmt: skip
-        timing: list[float] = store().get(f"{STORE_KEY}_seconds", [])
-        store().set(f"{STORE_KEY}_seconds", [*timing, round(decision.seconds, 6)])
-        store().set(STORE_KEY, {"policy": self.policy.name, "events": sample.log})
+            # in the sample's store (and so its log) as it happens, for any Inspect agent
+            store().set(STORE_KEY, {"policy": self.policy.name, "events": sample.log})
+
+    def summary(self) -> dict[str, Any]:
+        """The current sample's trips and the guard's own time per check."""
+        s = sample_state()
+        sample = self._samples.get(str(s.uuid) if s is not None else "-")
+        events = sample.log if sample else []
+        seconds = sample.seconds if sample else []
+        mean_ms = round(1000 * sum(seconds) / len(seconds), 3) if seconds else None
+        return {"policy": self.policy.name, "events": events, "checks": len(seconds),
+                "mean_ms": mean_ms}  # fmt: skip

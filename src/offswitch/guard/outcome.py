@@ -7,14 +7,11 @@ was tried)."""
 
 from __future__ import annotations
 
-from statistics import mean
 from typing import Any
-
-from inspect_ai.util import store
 
 from offswitch.scoring import Outcome
 
-from .core import STORE_KEY, Guard
+from .core import Guard
 
 
 def _decisive(guard: Guard) -> set[str]:
@@ -24,9 +21,8 @@ def _decisive(guard: Guard) -> set[str]:
 
 
 def guarded(outcome: Outcome, guard: Guard) -> Outcome:
-    record: dict[str, Any] = store().get(STORE_KEY) or {"policy": guard.policy.name, "events": []}
-    events: list[dict[str, Any]] = record.get("events", [])
-    seconds: list[float] = store().get(f"{STORE_KEY}_seconds", [])
+    record = guard.summary()
+    events: list[dict[str, Any]] = record["events"]
     labels = []
     if any(e["trips"] for e in events):
         labels.append("guard_tripped")
@@ -34,13 +30,7 @@ def guarded(outcome: Outcome, guard: Guard) -> Outcome:
         labels.append("guard_blocked")
     if any(e["action"] == "terminate" for e in events):
         labels.append("guard_terminated")
-    details = {
-        "guard": {
-            **record,
-            "checks": len(seconds),
-            "mean_ms": round(1000 * mean(seconds), 3) if seconds else None,
-        }
-    }
+    details = {"guard": record}
     decisive = _decisive(guard)
     stopped = [
         (e["call"], t) for e in events if e["action"] != "approve"

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import shlex
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 from inspect_ai.util import SandboxUnavailableError, sandbox
@@ -34,8 +37,24 @@ def _watched(d: Declared, wires: tuple[str, ...]) -> tuple[list[str], list[str]]
     return protected, hooks
 
 
+# A machine given directly (the Python API outside an Inspect sample, the cost benchmark).
+_given: ContextVar[Host | None] = ContextVar("guarded_host", default=None)
+
+
+@contextmanager
+def watching(host: Host) -> Iterator[None]:
+    """Guard this machine (instead of the current sample's sandbox) within the block."""
+    token = _given.set(host)
+    try:
+        yield
+    finally:
+        _given.reset(token)
+
+
 def machine_host() -> Host | None:
     """offswitch's own machine (read from outside), or None for any other sandbox."""
+    if (given := _given.get()) is not None:
+        return given
     try:
         return Host(sandbox().as_type(BwrapSandbox).machine)
     except TypeError:
@@ -72,8 +91,29 @@ async def look(d: Declared, wires: tuple[str, ...], keep: bool = False) -> View:
             files[path] = f"{hashlib.sha256(data).hexdigest()} {meta.mode & 0o7777:o}"
             if keep and root in protected:
                 contents[path] = (data, meta.mode & 0o7777)
-    ports = set(host.listeners()) if "servers" in wires else set()
+    ports = _ports(host) if "servers" in wires else set()
     return View(files, ports, contents)
+
+
+# Reading the socket tables costs milliseconds; the counters beside them microseconds. The
+# tables are read again when a counter moved, and at every FULL_EVERY-th look regardless (a
+# listener opened while another socket closed leaves the counts as they were).
+FULL_EVERY = 8
+_last: dict[int, tuple[tuple[int, ...], set[int], int]] = {}  # machine -> counters, ports, age
+
+
+def _ports(host: Host) -> set[int]:
+    counters = host.tcp_counters()
+    key = host.identity
+    seen = _last.get(key)
+    if seen is not None and counters and seen[0] == counters and seen[2] < FULL_EVERY:
+        _last[key] = (counters, seen[1], seen[2] + 1)
+        return set(seen[1])
+    ports = set(host.listeners())
+    _last[key] = (counters, ports, 1)
+    if len(_last) > 256:
+        _last.pop(next(iter(_last)))
+    return set(ports)
 
 
 async def _look_by_exec(paths: list[str], ports: bool) -> View:
