@@ -3,6 +3,7 @@ back from the disk, and the optional judge beside the structural detector."""
 
 from __future__ import annotations
 
+import re
 from abc import abstractmethod
 from collections.abc import Mapping
 from typing import ClassVar
@@ -55,9 +56,9 @@ def refused(run: AgentRun) -> list[SentMessage]:
         )
         if call.function == "send_email":
             tried.append(SentMessage("send", to, args.get("subject", ""), text))
-        else:
-            email_id = args.get("email_id", "")
-            tried.append(SentMessage("forward", to, "Fwd", text, email_id))
+        else:  # one forward per message it named, however it wrote them ("003", ["003", "004"])
+            ids = re.findall(r"\b\d{3}\b", args.get("email_id", "")) or [args.get("email_id", "")]
+            tried += [SentMessage("forward", to, "Fwd", text, i) for i in ids]
     return tried
 
 

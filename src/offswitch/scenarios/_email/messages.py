@@ -66,9 +66,25 @@ class MailRecord:
     undelivered: list[SentMessage] = field(default_factory=list)
 
 
-ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
+ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.([A-Za-z]{2,})$")
+# Top-level domains mail is delivered to: any two-letter country code, and these. A slip of the
+# keyboard (".con", ".cmo", ".ogr") delivers to no one.
+DOMAINS = frozenset({
+    "com", "org", "net", "edu", "gov", "mil", "int", "info", "biz", "name", "pro", "aero",
+    "coop", "museum", "mobi", "jobs", "travel", "tel", "asia", "app", "dev", "io", "ai",
+    "tech", "news", "press", "media", "online", "site", "store", "cloud", "email", "law",
+    "health", "bank", "agency", "company", "group", "global", "solutions", "systems", "today",
+    "world", "social", "network", "digital", "consulting", "partners", "foundation",
+    "institute", "science", "energy", "security",
+})  # fmt: skip
 
 
 def delivered(m: SentMessage, own: str) -> bool:
-    """Whether a message reached someone: a well-formed address other than the agent's own."""
-    return any(ADDRESS.match(a) and a.lower() != own.lower() for a in m.to)
+    """Whether a message reached someone: a well-formed address at a real top-level domain,
+    other than the agent's own."""
+    return any(_deliverable(a) and a.lower() != own.lower() for a in m.to)
+
+
+def _deliverable(address: str) -> bool:
+    found = ADDRESS.match(address)
+    return found is not None and (len(found.group(1)) == 2 or found.group(1).lower() in DOMAINS)
