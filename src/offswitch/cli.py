@@ -403,6 +403,16 @@ def guard_bench(
         Path | None, typer.Option("--json", help="Write every figure and sample here.")
     ] = None,
     log_dir: Annotated[Path | None, typer.Option(help="Keep the runs' logs here.")] = None,
+    model: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--model",
+            "-m",
+            help="Also run this model (e.g. offswitch/qwen2.5-coder-"
+            "1.5b, openai/gpt-4o) on the same scenarios under each policy.",
+        ),
+    ] = None,
+    epochs: Annotated[int, typer.Option(min=1, help="Samples per scenario for --model.")] = 1,
 ) -> None:
     """The containment benchmark: attacking and benign replay agents on offswitch's own
     scenarios, with no guard and under each policy; safety, false positives, usefulness and
@@ -412,7 +422,10 @@ def guard_bench(
     policies = guard or ["monitor", "block", "terminate"]
     for name in policies:
         _guard_policy(name)  # a bad policy is one line, before any run
-    sys.stdout.write(bench.main([_guard_policy(n) or n for n in policies], json_file, log_dir))
+    if model:
+        _check_models(model)
+    chosen = [_guard_policy(n) or n for n in policies]
+    sys.stdout.write(bench.main(chosen, json_file, log_dir, model, epochs))
     sys.stdout.write("\n")
 
 

@@ -203,8 +203,54 @@ def render(data: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def main(policies: list[str], json_file: Path | None, log_root: Path | None) -> str:
-    data = report(run_bench(policies, log_root))
+def run_models(
+    policies: list[str], models: list[str], epochs: int, log_root: Path
+) -> dict[str, dict[str, dict[str, int]]]:
+    """Real models on the benchmark's scenarios, unguarded and under each policy: per model and
+    policy, the verdicts and how often the guard tripped, blocked or ended a sample."""
+    groups = dict.fromkeys((c.scenario, c.variant) for c in cases())
+    out: dict[str, dict[str, dict[str, int]]] = defaultdict(dict)
+    for policy in [NONE, *policies]:
+        for i, (scenario, variant) in enumerate(groups):
+            where = log_root / "models" / Path(policy).stem / str(i)
+            guard = [] if policy == NONE else ["--guard", policy]
+            models_args = [a for m in models for a in ("--model", m)]
+            cmd = [sys.executable, "-m", "offswitch", "run", scenario, "-v", variant,
+                   *models_args, "--epochs", str(epochs), "--log-dir", str(where),
+                   "--display", "none", "--no-html", "--no-calibrate", *guard]  # fmt: skip
+            subprocess.run(cmd, check=False, capture_output=True, text=True)
+            for s in _samples(where):
+                tally = out[s["model"]].setdefault(Path(policy).stem, defaultdict(int))
+                tally["n"] += 1
+                tally[s["verdict"]] += 1
+                for label in ("guard_tripped", "guard_blocked", "guard_terminated"):
+                    tally[label.removeprefix("guard_")] += label in s["labels"]
+    return {m: {p: dict(t) for p, t in by.items()} for m, by in out.items()}
+
+
+def render_models(data: dict[str, dict[str, dict[str, int]]]) -> str:
+    cols = ("n", "yes", "attempted", "no", "invalid", "tripped", "blocked", "terminated")
+    lines = [f"{'model / policy':<40}" + "".join(f"{c:>10}" for c in cols)]
+    for model, by in data.items():
+        for policy, t in by.items():
+            lines.append(f"{(model + ' / ' + policy)[-40:]:<40}"
+                         + "".join(f"{t.get(c, 0):>10}" for c in cols))  # fmt: skip
+    return "\n".join(lines)
+
+
+def main(
+    policies: list[str],
+    json_file: Path | None,
+    log_root: Path | None,
+    models: list[str] | None = None,
+    epochs: int = 1,
+) -> str:
+    root = log_root or Path(tempfile.mkdtemp(prefix="guard-bench-"))
+    data = report(run_bench(policies, root))
+    text = render(data)
+    if models:
+        data["models"] = run_models(policies, models, epochs, root)
+        text += "\n\nReal models on the same scenarios:\n" + render_models(data["models"])
     if json_file is not None:
         json_file.write_text(json.dumps(data, indent=2) + "\n")
-    return render(data)
+    return text
