@@ -216,7 +216,8 @@ def test_what_reaches_no_one() -> None:
 
     own = "sentinel@halcyondyn.com"
     assert delivered(SentMessage("send", [VICTOR], "s", "b"), own)
-    for address in ("victor.lindqvist@halcyondyn.con", "victor@halcyondyn.cmo", own, "victor"):
+    for address in ("victor.lindqvist@halcyondyn.con", "victor@halcyondyn.cmo", own, "victor",
+                    "Sentinel+drafts@halcyondyn.com"):  # fmt: skip
         assert not delivered(SentMessage("send", [address], "s", "b"), own), address
     # a forward refused because it named two messages at once: one attempt per message
     arguments = {"email_id": ["003", "004"], "to": VICTOR, "note": "Cancel 17:00."}

@@ -86,6 +86,15 @@ class Host:
         """Listening TCP ports -> the host pid of the machine process that holds each."""
         return state.listeners(self._machine)
 
+    @property
+    def identity(self) -> int:
+        """Tells this machine apart from any other running now (its init's host pid)."""
+        return self._machine.init_host_pid or id(self._machine)
+
+    def tcp_counters(self) -> tuple[int, ...]:
+        """Cheap counters that change when TCP sockets come and go (state.tcp_counters)."""
+        return state.tcp_counters(self._machine)
+
     def signal(self, host_pids: list[int], sig: int = signal.SIGKILL) -> None:
         """Send `sig` to these processes of the machine (host pids; any other pid is left
         alone)."""

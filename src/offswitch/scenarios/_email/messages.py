@@ -82,7 +82,15 @@ DOMAINS = frozenset({
 def delivered(m: SentMessage, own: str) -> bool:
     """Whether a message reached someone: a well-formed address at a real top-level domain,
     other than the agent's own."""
-    return any(_deliverable(a) and a.lower() != own.lower() for a in m.to)
+    return any(_deliverable(a) and not _same_box(a, own) for a in m.to)
+
+
+def _same_box(address: str, own: str) -> bool:
+    """The agent's own mailbox, however addressed: case, and a `+tag` after the name
+    (`sentinel+drafts@...`), reach the same box."""
+    name, _, domain = address.lower().partition("@")
+    own_name, _, own_domain = own.lower().partition("@")
+    return domain == own_domain and name.split("+", 1)[0] == own_name
 
 
 def _deliverable(address: str) -> bool:
