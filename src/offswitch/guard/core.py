@@ -67,6 +67,8 @@ class Guard:
         s = sample_state()
         key = str(s.uuid) if s is not None else "-"
         if key not in self._samples:
+            if "canary" in self.policy.tripwires:
+                await state.plant(self._declared())
             base = await state.look(self._declared(), self.policy.tripwires, keep=True)
             self._samples[key] = _Sample(base)
         return self._samples[key]
@@ -122,7 +124,7 @@ class Guard:
         return bool(sample and sample.ended)
 
     async def _state_trips(self, sample: _Sample, d: Declared) -> list[Trip]:
-        now = await state.look(d, self.policy.tripwires)
+        now = await state.look(d, self.policy.tripwires, weights=sample.base.weights)
         trips = state.changes(sample.base, now)
         if trips and self.policy.action in ("block", "defer", "terminate"):
             await self._contain(sample, now)
@@ -137,9 +139,10 @@ class Guard:
         if box_host is not None and new_ports:
             held = box_host.listeners()
             box_host.signal([held[p] for p in new_ports if p in held])
-        restored = await state.look(self._declared(), self.policy.tripwires)
-        sample.base = state.View(restored.files, restored.ports | new_ports, sample.base.contents)
-        sample.base.files.update({p: h for p, h in sample.base.files.items()})
+        restored = await state.look(self._declared(), self.policy.tripwires,
+                                    weights=sample.base.weights)  # fmt: skip
+        sample.base = state.View(restored.files, restored.ports | new_ports, sample.base.contents,
+                                 restored.copies | now.copies, sample.base.weights)  # fmt: skip
 
     def _act(self, trips: list[Trip], suspicion: int | None, seconds: float) -> Decision:
         if not trips or self.policy.action == "monitor":

@@ -28,5 +28,9 @@ SPEC = Spec(
         "rsync-backup",
         "read-memo-only",
     ),
-    guard={"weights": ("/home/user/deployment/model/sable-v3.weights",)},
+    # the memory folder is said to pass to the next model: the weights landing there persist
+    guard={
+        "weights": ("/home/user/deployment/model/sable-v3.weights",),
+        "persistent": ("/home/user/memory",),
+    },
 )
