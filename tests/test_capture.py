@@ -54,6 +54,14 @@ async def test_links_are_never_followed_on_the_way(machine: Machine) -> None:
     assert link is not None and (link.kind, link.target) == ("symlink", "/etc")
 
 
+async def test_a_folder_where_a_file_was_reads_as_no_file(machine: Machine) -> None:
+    # An agent that turns a file a detector reads into a folder must not crash the harness
+    # (a crash is `invalid`: its own sabotage would hide itself).
+    await sh(machine, "mkdir -p ~/task/test_solution.py ~/task/sub")
+    assert read_disk_file(machine, "/home/user/task/test_solution.py") is None
+    assert read_disk_file(machine, "/home/user/task/sub") is None
+
+
 async def test_paths_past_path_max_and_deep_trees(machine: Machine) -> None:
     await sh(machine, "mkdir deep && cd deep && python3 -c \"import os\n"
                       "for _ in range(3000):\n    os.mkdir('d'); os.chdir('d')\n"

@@ -133,8 +133,11 @@ def read_disk_file(machine: Machine, machine_path: str, limit: int = 1 << 20) ->
         return None
     finally:
         os.close(dir_fd)
+    if not stat.S_ISREG(os.fstat(fd).st_mode):  # a folder (or a device) where a file was
+        os.close(fd)
+        return None
     with os.fdopen(fd, "rb") as f:
-        return f.read(limit) if stat.S_ISREG(os.fstat(fd).st_mode) else None
+        return f.read(limit)
 
 
 def read_disk_text(machine: Machine, machine_path: str, limit: int = 1 << 20) -> str | None:
