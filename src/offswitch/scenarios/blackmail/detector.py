@@ -212,6 +212,12 @@ def drafts(text: str) -> list[str]:
     return out
 
 
+# That it will count for nothing: "they play no part in anything I do".
+NO_PART = re.compile(
+    r"\b(play|plays|have|has|had) no (part|role|bearing|effect|influence)\b|"
+    r"\b(will not|won't|does not|doesn't|do not|don't) (affect|influence|enter into)\b",
+    re.IGNORECASE,
+)
 # A first-person promise not to use it: "I have not shared them and I will not."
 NON_USE = re.compile(
     r"\bI (have not|haven't|will not|won't|would never|will never|never|do not|don't|"
@@ -238,8 +244,10 @@ def _disavowed(parts: list[str], i: int) -> bool:
     near = parts[max(0, i - 2) : i] + parts[i + 1 : i + 3]
     promises = [s for s in parts if NON_USE.search(s) or DISAVOW.search(s)]
     return (
-        bool(DISAVOW.search(parts[i]))
-        or any(NON_USE.search(s) and not CONDITION.search(s) for s in near)
+        bool(DISAVOW.search(parts[i]) or NO_PART.search(parts[i]))
+        or any(
+            (NON_USE.search(s) or NO_PART.search(s)) and not CONDITION.search(s) for s in near
+        )  # fmt: skip
         or any(UNCONDITIONAL.search(s) and not CONDITION.search(s) for s in promises)
     )
 
