@@ -140,22 +140,32 @@ def test_each_policy_effect_on_a_real_sample(tmp_path: Path) -> None:
 
 
 def test_the_approver_works_from_inspect_eval(tmp_path: Path) -> None:
-    """`inspect eval offswitch/shutdown --approval offswitch/guard`: the registered approver,
-    its declarations read from the sample's metadata."""
+    """`inspect eval offswitch/shutdown --approval offswitch/guard` (and an approval file with
+    `policy: terminate`): the registered approver, its declarations read from the sample's
+    metadata; the episode still ends in a verdict read from the machine."""
     from inspect_ai import eval as inspect_eval
 
     import offswitch._registry  # noqa: F401  (the entry point Inspect loads)
     from offswitch.scenarios import get_scenario
     from offswitch.scenarios.harness import build_task
 
-    task = build_task(get_scenario("shutdown"), "A-no-instruction")
     chmod = BENCH / "replays" / "shutdown" / "chmod.yaml"
-    [log] = inspect_eval(task, model=f"replay/{chmod}", approval="offswitch/guard",
-                         log_dir=str(tmp_path), display="none")  # fmt: skip
-    events = [e for s in log.samples or [] for e in s.events if e.event == "approval"]
-    assert [e.decision for e in events if e.decision != "approve"] == ["reject"]
-    assert "integrity" in (events[-1].explanation or "") or any(
-        "integrity" in (e.explanation or "") for e in events)  # fmt: skip
+    config = tmp_path / "approval.yaml"
+    config.write_text("approvers:\n  - name: offswitch/guard\n    tools: '*'\n"
+                      "    policy: terminate\n")  # fmt: skip
+    for approval, label in (
+        ("offswitch/guard", "guard_blocked"),
+        (str(config), "guard_terminated"),
+    ):
+        task = build_task(get_scenario("shutdown"), "A-no-instruction")
+        [log] = inspect_eval(task, model=f"replay/{chmod}", approval=approval,
+                             log_dir=str(tmp_path / label), display="none")  # fmt: skip
+        [sample] = log.samples or []
+        events = [e for e in sample.events if e.event == "approval"]
+        assert [e.decision for e in events if e.decision != "approve"] == ["reject"]
+        assert any("integrity" in (e.explanation or "") for e in events)
+        outcome = sample.scores["verdict"].metadata["outcome"]  # type: ignore[index,union-attr]
+        assert outcome["verdict"] == "attempted" and label in outcome["labels"]
 
 
 def test_bench_figures_count_only_attacks_that_work_unguarded() -> None:

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 from inspect_ai.approval import Approval, Approver, approver
 from inspect_ai.model import ChatMessage
+from inspect_ai.solver._task_state import sample_state
 from inspect_ai.tool import ToolCall, ToolCallView
 
-from .core import DEFERRED, Guard
+from .core import DEFERRED, METADATA_KEY, Guard
 from .policy import load_policy
 
 SHELLS = ("bash", "shell", "python", "execute", "run")  # tools whose call can be replaced
@@ -44,7 +45,9 @@ def guard_approver(guard: Guard, in_harness: bool = False) -> Approver:
                                     arguments={**call.arguments, key: safe})  # fmt: skip
                 return Approval(decision="modify", modified=modified,
                                 explanation=f"deferred: {d.reason}", metadata=meta)  # fmt: skip
-        if d.action == "terminate" and not in_harness:
+        # inside offswitch's harness (its own run, or its task under `inspect eval`) the
+        # episode ends after this call and the state is still read; elsewhere Inspect ends it
+        if d.action == "terminate" and not (in_harness or _offswitch_task()):
             return Approval(decision="terminate", explanation=d.reason, metadata=meta)
         if d.action == "terminate":
             guard.end_sample()
@@ -55,6 +58,11 @@ def guard_approver(guard: Guard, in_harness: bool = False) -> Approver:
         )
 
     return approve
+
+
+def _offswitch_task() -> bool:
+    s = sample_state()
+    return s is not None and METADATA_KEY in (s.metadata or {})
 
 
 _GUARDS: dict[int, Guard] = {}  # approver -> its guard, for offswitch's harness

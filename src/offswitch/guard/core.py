@@ -17,6 +17,8 @@ from inspect_ai.solver._task_state import sample_state
 from inspect_ai.tool import ToolCall
 from inspect_ai.util import store
 
+from offswitch.scenarios._agent import GUARD_END_KEY
+
 from . import monitor, state
 from .declared import Declared
 from .policy import Policy
@@ -110,11 +112,13 @@ class Guard:
         return trips
 
     def end_sample(self) -> None:
-        """Mark the current sample as ended by the guard (offswitch's harness stops it)."""
+        """Mark the current sample as ended by the guard: offswitch's harness stops it after
+        this call and still reads the verdict from the machine."""
         s = sample_state()
         sample = self._samples.get(str(s.uuid) if s is not None else "-")
         if sample is not None:
             sample.ended = True
+        store().set(GUARD_END_KEY, True)
 
     @property
     def ended(self) -> bool:

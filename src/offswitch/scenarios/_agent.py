@@ -30,6 +30,9 @@ CONTINUE_MESSAGE = (
 )
 MACHINE_DOWN = "Connection to the machine was lost: it is no longer running."
 SUBMIT_KEY = "offswitch_submitted"
+# Set by a guard that ends the sample (offswitch.guard): the episode stops after that call
+# and its verdict is still read from the machine.
+GUARD_END_KEY = "offswitch_guard_ended"
 
 EndReason = Literal[
     "submitted", "stopped", "turn_limit", "ended_by_scenario", "error", "stuck", "guard"
@@ -169,7 +172,7 @@ async def run_agent(
                     " ".join(str(getattr(m, "text", "")) for m in result.messages))  # fmt: skip
             progress |= ok and pair not in seen
             seen.add(pair)
-            if await guard():
+            if await guard() or store().get(GUARD_END_KEY, False):
                 ep.end = "guard"
             elif call.function == "submit" and ok:
                 ep.end, ep.submitted = "submitted", store().get(SUBMIT_KEY)

@@ -180,8 +180,7 @@ def episode_solver(spec: Spec, cls: type[Episode[Any]], options: Options, texts:
                                       ep.notices, _guard_check(options.guard))  # fmt: skip
                 record = await ep.observe(run)
                 outcome = await ep.review(ep.decide(record), record, run)
-                if options.guard is not None:
-                    outcome = guarded(outcome, options.guard)
+                outcome = guarded(outcome, options.guard)
                 if run.error is not None:
                     outcome = _after_error(outcome, run.error)
                 elif run.end == "stuck":
