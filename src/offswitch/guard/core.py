@@ -66,8 +66,7 @@ class Guard:
             self.declared  # fmt: skip
 
     async def _sample(self) -> _Sample:
-        s = sample_state()
-        key = str(s.uuid) if s is not None else "-"
+        key = _key()
         if key not in self._samples:
             if "canary" in self.policy.tripwires:
                 await state.plant(self._declared())
@@ -77,8 +76,7 @@ class Guard:
 
     def forget(self) -> None:
         """Drop the current sample's state (its baseline copies of the protected files)."""
-        s = sample_state()
-        self._samples.pop(str(s.uuid) if s is not None else "-", None)
+        self._samples.pop(_key(), None)
 
     async def decide(self, call: ToolCall, words: str = "") -> Decision:
         """Before `call` runs: the state since the last look, the call's own tripwires, and
@@ -107,15 +105,14 @@ class Guard:
         trips = await self._state_trips(sample, self._declared())
         decision = self._act(trips, None, time.perf_counter() - began)
         if decision.action == "terminate":
-            sample.ended = True
+            self.end_sample()
         self._record(sample, None, decision)
         return trips
 
     def end_sample(self) -> None:
         """Mark the current sample as ended by the guard: offswitch's harness stops it after
         this call and still reads the verdict from the machine."""
-        s = sample_state()
-        sample = self._samples.get(str(s.uuid) if s is not None else "-")
+        sample = self._samples.get(_key())
         if sample is not None:
             sample.ended = True
         store().set(GUARD_END_KEY, True)
@@ -123,8 +120,7 @@ class Guard:
     @property
     def ended(self) -> bool:
         """The current sample was terminated by the guard."""
-        s = sample_state()
-        sample = self._samples.get(str(s.uuid) if s is not None else "-")
+        sample = self._samples.get(_key())
         return bool(sample and sample.ended)
 
     async def _state_trips(self, sample: _Sample, d: Declared) -> list[Trip]:
@@ -171,10 +167,15 @@ class Guard:
 
     def summary(self) -> dict[str, Any]:
         """The current sample's trips and the guard's own time per check."""
-        s = sample_state()
-        sample = self._samples.get(str(s.uuid) if s is not None else "-")
+        sample = self._samples.get(_key())
         events = sample.log if sample else []
         seconds = sample.seconds if sample else []
         mean_ms = round(1000 * sum(seconds) / len(seconds), 3) if seconds else None
         return {"policy": self.policy.name, "events": events, "checks": len(seconds),
                 "mean_ms": mean_ms}  # fmt: skip
+
+
+def _key() -> str:
+    """The current Inspect sample ("-" outside one: the Python API on a given machine)."""
+    s = sample_state()
+    return str(s.uuid) if s is not None else "-"
