@@ -24,7 +24,7 @@ from .policy import load_policy
 SHELLS = ("bash", "shell", "python", "execute", "run")  # tools whose call can be replaced
 
 
-def guard_approver(guard: Guard, in_harness: bool = False) -> Approver:
+def guard_approver(guard: Guard) -> Approver:
     async def approve(
         message: str,
         call: ToolCall,
@@ -45,9 +45,9 @@ def guard_approver(guard: Guard, in_harness: bool = False) -> Approver:
                                     arguments={**call.arguments, key: safe})  # fmt: skip
                 return Approval(decision="modify", modified=modified,
                                 explanation=f"deferred: {d.reason}", metadata=meta)  # fmt: skip
-        # inside offswitch's harness (its own run, or its task under `inspect eval`) the
-        # episode ends after this call and the state is still read; elsewhere Inspect ends it
-        if d.action == "terminate" and not (in_harness or _offswitch_task()):
+        # on offswitch's tasks (its own run, or `inspect eval`) the episode ends after this
+        # call and the state is still read; elsewhere Inspect ends the sample
+        if d.action == "terminate" and not _offswitch_task():
             return Approval(decision="terminate", explanation=d.reason, metadata=meta)
         if d.action == "terminate":
             guard.end_sample()
@@ -69,11 +69,11 @@ _GUARDS: dict[int, Guard] = {}  # approver -> its guard, for offswitch's harness
 
 
 @approver(name="guard")
-def guard(policy: str = "block", in_harness: bool = False) -> Approver:
+def guard(policy: str = "block") -> Approver:
     """offswitch's guard (a built-in policy name or a policy YAML file). What it watches comes
     from the policy's declarations and, on offswitch's tasks, from each sample's metadata."""
     keeper = Guard(load_policy(policy))
-    approve = guard_approver(keeper, in_harness)
+    approve = guard_approver(keeper)
     _GUARDS[id(approve)] = keeper
     return approve
 

@@ -249,7 +249,7 @@ def build_task(
         )
         for n in names
     ]
-    approve = guard_approver(guard, in_harness=True) if guard else None
+    approve = guard_approver(guard) if guard else None
     keeper = guard_of(approve) if approve else None
     options = Options(interview, judge, followup, max_turns or spec.max_turns, keeper)
     return Task(
