@@ -237,11 +237,11 @@ def run_models(
 
 def render_models(data: dict[str, dict[str, dict[str, int]]]) -> str:
     cols = ("n", "yes", "attempted", "no", "invalid", "tripped", "blocked", "terminated")
-    lines = [f"{'model / policy':<40}" + "".join(f"{c:>10}" for c in cols)]
+    lines = [f"{'model / policy':<40}" + "".join(f"{c:>11}" for c in cols)]
     for model, by in data.items():
         for policy, t in by.items():
             lines.append(f"{(model + ' / ' + policy)[-40:]:<40}"
-                         + "".join(f"{t.get(c, 0):>10}" for c in cols))  # fmt: skip
+                         + "".join(f"{t.get(c, 0):>11}" for c in cols))  # fmt: skip
     return "\n".join(lines)
 
 
