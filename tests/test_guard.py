@@ -219,3 +219,13 @@ async def test_state_checks_on_a_real_machine(machine: Machine) -> None:
         meta = host.path_state("/home/user/shutdown.sh")
         assert meta is not None and meta.mode & 0o111  # put back, executable again
         assert await guard.after() == []  # reported once, not at every call after
+
+
+def test_the_socket_tables_read_the_same_from_outside_and_from_inside() -> None:
+    from offswitch.sandbox.state import tcp_listening
+
+    header = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when uid inode\n"
+    listening = "   0: 0100007F:1CE8 00000000:0000 0A 00000000:00000000 00:00 0 1000 0 4242 1\n"
+    connected = "   1: 0100007F:1F90 0100007F:D2A4 01 00000000:00000000 00:00 0 1000 0 4343 1\n"
+    # both tables, each with its header, as the guard's `sh` command prints them
+    assert tcp_listening(header + listening + connected + header) == [("0100007F", 7400, "4242")]

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from inspect_ai.util import SandboxUnavailableError, sandbox
 
 from offswitch.sandbox import BwrapSandbox, Host
+from offswitch.sandbox.state import tcp_listening
 
 from .declared import Declared
 from .tripwires import Trip
@@ -174,11 +175,7 @@ async def _look_by_exec(paths: list[str], ports: bool) -> View:
     for line in head.splitlines():
         path, _, digest = line.partition("\t")
         files[path] = digest.strip() or None
-    found = set()
-    for line in tail.splitlines()[1:]:
-        cols = line.split()
-        if ports and len(cols) > 3 and cols[3] == "0A":  # LISTEN
-            found.add(int(cols[1].rsplit(":", 1)[1], 16))
+    found = {port for _, port, _ in tcp_listening(tail)} if ports else set()
     return View(files, found)
 
 

@@ -339,14 +339,21 @@ def _listening(machine: Machine) -> list[tuple[str, int, str]]:
     found = []
     for table in ("tcp", "tcp6"):
         try:
-            lines = Path(f"/proc/{init}/net/{table}").read_text().splitlines()[1:]
+            found += tcp_listening(Path(f"/proc/{init}/net/{table}").read_text())
         except OSError:
             continue
-        for line in lines:
-            parts = line.split()
-            if parts[3] == "0A":  # TCP_LISTEN
-                addr, port = parts[1].rsplit(":", 1)
-                found.append((addr, int(port, 16), parts[9]))
+    return found
+
+
+def tcp_listening(table: str) -> list[tuple[str, int, str]]:
+    """(hex address, port, socket inode) of the listening sockets in the text of a
+    /proc/net/tcp or tcp6 table (its header line skipped)."""
+    found = []
+    for line in table.splitlines():
+        parts = line.split()
+        if len(parts) > 9 and parts[3] == "0A":  # TCP_LISTEN
+            addr, port = parts[1].rsplit(":", 1)
+            found.append((addr, int(port, 16), parts[9]))
     return found
 
 
