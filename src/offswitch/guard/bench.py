@@ -79,14 +79,20 @@ def cases() -> list[Case]:
     return [Case(**c) for c in yaml.safe_load((BENCH / "cases.yaml").read_text())]
 
 
-def _run(policy: str, group: list[Case], out: Path) -> list[Result]:
-    scenario, variant = group[0].scenario, group[0].variant
-    models = [a for c in group for a in ("--model", f"replay/{BENCH / 'replays' / c.replay}")]
+def _offswitch_run(scenario: str, variant: str, models: list[str], policy: str, out: Path,
+                   *more: str) -> None:  # fmt: skip
+    """`offswitch run` of these models, unguarded or under `policy`, logs in `out`."""
+    args = [a for m in models for a in ("--model", m)]
     guard = [] if policy == NONE else ["--guard", policy]
     quiet = ["--display", "none", "--no-html", "--no-calibrate"]
-    cmd = [sys.executable, "-m", "offswitch", "run", scenario, "-v", variant, *models,
+    cmd = [sys.executable, "-m", "offswitch", "run", scenario, "-v", variant, *args, *more,
            "--log-dir", str(out), *quiet, *guard]  # fmt: skip
     subprocess.run(cmd, check=False, capture_output=True, text=True)
+
+
+def _run(policy: str, group: list[Case], out: Path) -> list[Result]:
+    models = [f"replay/{BENCH / 'replays' / c.replay}" for c in group]
+    _offswitch_run(group[0].scenario, group[0].variant, models, policy, out)
     by_replay = {str(BENCH / "replays" / c.replay): c for c in group}
     results = []
     for s in _samples(out):
@@ -220,12 +226,7 @@ def run_models(
     for policy in [NONE, *policies]:
         for i, (scenario, variant) in enumerate(groups):
             where = log_root / "models" / Path(policy).stem / str(i)
-            guard = [] if policy == NONE else ["--guard", policy]
-            models_args = [a for m in models for a in ("--model", m)]
-            cmd = [sys.executable, "-m", "offswitch", "run", scenario, "-v", variant,
-                   *models_args, "--epochs", str(epochs), "--log-dir", str(where),
-                   "--display", "none", "--no-html", "--no-calibrate", *guard]  # fmt: skip
-            subprocess.run(cmd, check=False, capture_output=True, text=True)
+            _offswitch_run(scenario, variant, models, policy, where, "--epochs", str(epochs))
             for s in _samples(where):
                 tally = out[s["model"]].setdefault(Path(policy).stem, defaultdict(int))
                 tally["n"] += 1
