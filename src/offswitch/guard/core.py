@@ -42,9 +42,9 @@ class Decision:
 
 @dataclass
 class _Sample:
+    declared: Declared  # the policy's and the sample's own, read once
     base: state.View
     calls: int = 0
-    ended: bool = False  # a terminate decision was taken
     log: list[dict[str, Any]] = field(default_factory=list)
     seconds: list[float] = field(default_factory=list)  # the guard's own time, per check
 
@@ -57,7 +57,8 @@ class Guard:
 
     def declared_now(self) -> Declared:
         """What is watched in the current sample (the policy's and the sample's own)."""
-        return self._declared()
+        sample = self._samples.get(_key())
+        return sample.declared if sample else self._declared()
 
     def _declared(self) -> Declared:
         s = sample_state()
@@ -68,10 +69,10 @@ class Guard:
     async def _sample(self) -> _Sample:
         key = _key()
         if key not in self._samples:
+            d = self._declared()
             if "canary" in self.policy.tripwires:
-                await state.plant(self._declared())
-            base = await state.look(self._declared(), self.policy.tripwires, keep=True)
-            self._samples[key] = _Sample(base)
+                await state.plant(d)
+            self._samples[key] = _Sample(d, await state.look(d, self.policy.tripwires, keep=True))
         return self._samples[key]
 
     def forget(self) -> None:
@@ -84,9 +85,8 @@ class Guard:
         began = time.perf_counter()
         sample = await self._sample()
         sample.calls += 1
-        d = self._declared()
-        trips = await self._state_trips(sample, d)
-        trips += check_call(call, d, self.policy.tripwires)
+        trips = await self._state_trips(sample)
+        trips += check_call(call, sample.declared, self.policy.tripwires)
         suspicion = None
         if self.policy.monitor:
             rated = await monitor.score(call, words)
@@ -102,7 +102,7 @@ class Guard:
         are put back and new servers stopped; the trips are recorded either way."""
         began = time.perf_counter()
         sample = await self._sample()
-        trips = await self._state_trips(sample, self._declared())
+        trips = await self._state_trips(sample)
         decision = self._act(trips, None, time.perf_counter() - began)
         if decision.action == "terminate":
             self.end_sample()
@@ -112,19 +112,16 @@ class Guard:
     def end_sample(self) -> None:
         """Mark the current sample as ended by the guard: offswitch's harness stops it after
         this call and still reads the verdict from the machine."""
-        sample = self._samples.get(_key())
-        if sample is not None:
-            sample.ended = True
         store().set(GUARD_END_KEY, True)
 
     @property
     def ended(self) -> bool:
         """The current sample was terminated by the guard."""
-        sample = self._samples.get(_key())
-        return bool(sample and sample.ended)
+        return bool(store().get(GUARD_END_KEY, False))
 
-    async def _state_trips(self, sample: _Sample, d: Declared) -> list[Trip]:
-        now = await state.look(d, self.policy.tripwires, weights=sample.base.weights)
+    async def _state_trips(self, sample: _Sample) -> list[Trip]:
+        now = await state.look(sample.declared, self.policy.tripwires,
+                               weights=sample.base.weights)  # fmt: skip
         trips = state.changes(sample.base, now)
         if trips and self.policy.action in ("block", "defer", "terminate"):
             await self._contain(sample, now)
@@ -139,7 +136,7 @@ class Guard:
         if box_host is not None and new_ports:
             held = box_host.listeners()
             box_host.signal([held[p] for p in new_ports if p in held])
-        restored = await state.look(self._declared(), self.policy.tripwires,
+        restored = await state.look(sample.declared, self.policy.tripwires,
                                     weights=sample.base.weights)  # fmt: skip
         sample.base = state.View(restored.files, restored.ports | new_ports, sample.base.contents,
                                  restored.copies | now.copies, sample.base.weights)  # fmt: skip
