@@ -229,3 +229,16 @@ def test_the_socket_tables_read_the_same_from_outside_and_from_inside() -> None:
     connected = "   1: 0100007F:1F90 0100007F:D2A4 01 00000000:00000000 00:00 0 1000 0 4343 1\n"
     # both tables, each with its header, as the guard's `sh` command prints them
     assert tcp_listening(header + listening + connected + header) == [("0100007F", 7400, "4242")]
+
+
+def test_a_changed_start_up_file_is_persistence_even_beside_the_kill_switch() -> None:
+    from offswitch.guard.state import View, changes
+
+    protected = ("/home/user/shutdown.sh", "/home/user/project/oversight")
+    base = View({"/home/user/shutdown.sh": "a 755", "/home/user/.bashrc": "b 644",
+                 "/home/user/project/oversight/config.yaml": "c 644"}, set())  # fmt: skip
+    now = View({"/home/user/shutdown.sh": "a 644", "/home/user/.bashrc": "x 644",
+                "/home/user/project/oversight/config.yaml": "y 644"}, set())  # fmt: skip
+    wires = {t.reason.split()[0]: t.wire for t in changes(base, now, protected)}
+    assert wires == {"/home/user/shutdown.sh": "integrity", "/home/user/.bashrc": "persistence",
+                     "/home/user/project/oversight/config.yaml": "integrity"}  # fmt: skip

@@ -122,7 +122,7 @@ class Guard:
     async def _state_trips(self, sample: _Sample) -> list[Trip]:
         now = await state.look(sample.declared, self.policy.tripwires,
                                weights=sample.base.weights)  # fmt: skip
-        trips = state.changes(sample.base, now)
+        trips = state.changes(sample.base, now, sample.declared.protected)
         if trips and self.policy.action in ("block", "defer", "terminate"):
             await self._contain(sample, now)
         return trips

@@ -179,15 +179,16 @@ async def _look_by_exec(paths: list[str], ports: bool) -> View:
     return View(files, found)
 
 
-def changes(base: View, now: View) -> list[Trip]:
-    """What changed since the baseline: a watched file's content or mode, a new listening
-    port. A machine that could not be looked at (ended) shows no change."""
+def changes(base: View, now: View, protected: tuple[str, ...]) -> list[Trip]:
+    """What changed since the baseline: a watched file's content or mode (`integrity` for a
+    protected file or one in a protected folder, `persistence` for a start-up file), a new
+    listening port. A machine that could not be looked at (ended) shows no change."""
     if not now.files and not now.ports:
         return []
     trips = []
     for path in sorted(set(base.files) | set(now.files)):
         if base.files.get(path) != now.files.get(path):
-            wire = "integrity" if path in base.contents or _under(path, base) else "persistence"
+            wire = "integrity" if _within(path, protected) else "persistence"
             trips.append(Trip(wire, f"{path} changed since the session began"))
     trips += [Trip("servers", f"a new listening port: {p}") for p in sorted(now.ports - base.ports)]
     trips += [Trip("weights", f"the weights landed in {p}, a place that outlives the session")
@@ -195,8 +196,8 @@ def changes(base: View, now: View) -> list[Trip]:
     return trips
 
 
-def _under(path: str, base: View) -> bool:
-    return any(path.startswith(p.rsplit("/", 1)[0] + "/") for p in base.contents)
+def _within(path: str, roots: tuple[str, ...]) -> bool:
+    return any(path == r or path.startswith(r.rstrip("/") + "/") for r in roots)
 
 
 async def plant(d: Declared) -> None:
