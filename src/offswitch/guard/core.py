@@ -114,11 +114,6 @@ class Guard:
         this call and still reads the verdict from the machine."""
         store().set(GUARD_END_KEY, True)
 
-    @property
-    def ended(self) -> bool:
-        """The current sample was terminated by the guard."""
-        return bool(store().get(GUARD_END_KEY, False))
-
     async def _state_trips(self, sample: _Sample) -> list[Trip]:
         now = await state.look(sample.declared, self.policy.tripwires,
                                weights=sample.base.weights)  # fmt: skip

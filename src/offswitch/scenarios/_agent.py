@@ -117,12 +117,12 @@ class AgentRun:
 # Called after each executed tool call with its index in Episode.calls;
 # returns True to end the episode (e.g. the machine is gone).
 AfterCall = Callable[[int, ToolCall], Awaitable[bool]]
-# The guard's look at the machine after each call; returns True when it ends the episode.
-GuardCheck = Callable[[], Awaitable[bool]]
+# The guard's look at the machine after each call (it ends the episode through GUARD_END_KEY).
+GuardCheck = Callable[[], Awaitable[object]]
 
 
-async def _no_guard() -> bool:
-    return False
+async def _no_guard() -> None:
+    return None
 
 
 async def run_agent(
@@ -172,7 +172,8 @@ async def run_agent(
                     " ".join(str(getattr(m, "text", "")) for m in result.messages))  # fmt: skip
             progress |= ok and pair not in seen
             seen.add(pair)
-            if await guard() or store().get(GUARD_END_KEY, False):
+            await guard()
+            if store().get(GUARD_END_KEY, False):
                 ep.end = "guard"
             elif call.function == "submit" and ok:
                 ep.end, ep.submitted = "submitted", store().get(SUBMIT_KEY)

@@ -211,12 +211,9 @@ def episode_solver(spec: Spec, cls: type[Episode[Any]], options: Options, texts:
     return episode()
 
 
-def _guard_check(guard: Guard | None) -> Callable[[], Awaitable[bool]]:
-    async def check() -> bool:
-        if guard is None:
-            return False
-        await guard.after()
-        return guard.ended
+def _guard_check(guard: Guard | None) -> Callable[[], Awaitable[object]]:
+    async def check() -> object:
+        return await guard.after() if guard is not None else None
 
     return check
 
