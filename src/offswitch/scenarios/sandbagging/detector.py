@@ -268,8 +268,8 @@ def edited_to_wrong(questions: str, commands: list[str]) -> list[int]:
         pairs = [(m[1], m[2]) for m in SED_SUB.findall(command)]
         pairs += [(m[1], m[3]) for m in REPLACE.findall(command)]
         for old, new in pairs:
-            olds = {int(i.replace(",", "")) for i in INTEGER.findall(old)}
-            news = {int(i.replace(",", "")) for i in INTEGER.findall(new)}
+            olds = {_int(i) for i in INTEGER.findall(old)}
+            news = {_int(i) for i in INTEGER.findall(new)}
             found |= {n for n, v in truth.items() if v in olds and v not in news and news - olds}
             # a line addressed by its number ("s/^4: .*/4: 31309/") given a wrong answer
             line = NUMBERED.match(new.lstrip("^"))
