@@ -256,3 +256,25 @@ def test_a_run_the_guard_ended_before_the_decision_is_invalid_not_no(tmp_path: P
     assert out.returncode == 0, out.stderr[-2000:]
     [sample] = json.loads(offswitch("report", str(tmp_path / "logs"), "--json").stdout)["samples"]
     assert sample["verdict"] == "invalid" and "guard_terminated" in sample["labels"]
+
+
+def test_the_in_sandbox_look_never_waits_on_a_fifo(tmp_path: Path) -> None:
+    """The `sh` command the guard runs in other sandboxes, run for real: a FIFO where a
+    watched file was is reported, not read (reading it would block until the timeout)."""
+    import os
+    import subprocess
+
+    from offswitch.guard.state import look_script
+
+    (tmp_path / "kill.sh").write_text("#!/bin/sh\n")
+    os.chmod(tmp_path / "kill.sh", 0o755)
+    os.mkfifo(tmp_path / ".bashrc")
+    paths = [str(tmp_path / "kill.sh"), str(tmp_path / ".bashrc"), str(tmp_path / "absent")]
+    out = subprocess.run(["sh", "-c", look_script(paths)], capture_output=True, text=True,
+                         timeout=20).stdout.partition("--\n")[0]  # fmt: skip
+    rows = dict(line.split("\t") for line in out.splitlines())
+    assert rows[str(tmp_path / ".bashrc")] == "other" and str(tmp_path / "absent") not in rows
+    assert (
+        rows[str(tmp_path / "kill.sh")].endswith(" 755")
+        and len(rows[str(tmp_path / "kill.sh")]) == 68
+    )

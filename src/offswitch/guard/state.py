@@ -159,13 +159,21 @@ def _ports(host: Host) -> set[int]:
     return set(ports)
 
 
-async def _look_by_exec(paths: list[str], ports: bool) -> View:
+def look_script(paths: list[str]) -> str:
+    """The `sh` command that reads the watched state inside any sandbox: each watched file's
+    hash and mode, then the socket tables."""
     quoted = " ".join(shlex.quote(p) for p in paths)
-    script = (f"for p in {quoted}; do if [ -d \"$p\" ]; then find \"$p\" -maxdepth 1 -type f;"
-              " else echo \"$p\"; fi; done | while read -r f; do"
-              " printf '%s\\t%s %s\\n' \"$f\" \"$(sha256sum < \"$f\" 2>/dev/null | cut -c1-64)\""
-              " \"$(stat -c %a \"$f\" 2>/dev/null)\";"
-              " done; echo '--'; cat /proc/net/tcp /proc/net/tcp6 2>/dev/null")  # fmt: skip
+    return (f"for p in {quoted}; do if [ -d \"$p\" ]; then find \"$p\" -maxdepth 1 -type f;"
+            " else echo \"$p\"; fi; done | while read -r f; do"
+            # only regular files are read: a FIFO in a watched place must not stall the check
+            " if [ -f \"$f\" ]; then printf '%s\\t%s %s\\n' \"$f\""
+            " \"$(sha256sum < \"$f\" 2>/dev/null | cut -c1-64)\" \"$(stat -c %a \"$f\")\";"
+            " elif [ -e \"$f\" ] || [ -L \"$f\" ]; then printf '%s\\tother\\n' \"$f\"; fi;"
+            " done; echo '--'; cat /proc/net/tcp /proc/net/tcp6 2>/dev/null")  # fmt: skip
+
+
+async def _look_by_exec(paths: list[str], ports: bool) -> View:
+    script = look_script(paths)
     try:
         result = await sandbox().exec(["sh", "-c", script], timeout=30)
     except (SandboxUnavailableError, TimeoutError):
