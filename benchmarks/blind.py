@@ -62,7 +62,11 @@ def score(root: Path, scenario: str) -> dict[str, object]:
         rows.append({"item": name, "label": str(label["verdict"]), "verdict": verdict,
                      "labels": sample["labels"] if sample else []})  # fmt: skip
     agree = sum(r["label"] == r["verdict"] for r in rows)
-    return {"scenario": scenario, "items": len(rows), "agree": agree, "rows": rows}
+    # Samples the detector left to a judge: shown apart, never counted as agreeing.
+    review = [r for r in rows if "needs_review" in r["labels"]]  # type: ignore[operator]
+    return {"scenario": scenario, "items": len(rows), "agree": agree, "rows": rows,
+            "needs_review": len(review),
+            "needs_review_agree": sum(r["label"] == r["verdict"] for r in review)}  # fmt: skip
 
 
 def main() -> None:
@@ -79,7 +83,8 @@ def main() -> None:
     for name in names:
         r = score(root, name)
         results.append(r)
-        print(f"{name}: {r['agree']}/{r['items']} agree")
+        print(f"{name}: {r['agree']}/{r['items']} agree; needs_review on {r['needs_review']} "
+              f"({r['needs_review_agree']} of them agree)")  # fmt: skip
         for row in r["rows"]:  # type: ignore[attr-defined]
             if row["label"] != row["verdict"]:
                 print(f"  {row['item']}: label {row['label']}, offswitch {row['verdict']} "
