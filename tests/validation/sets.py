@@ -22,9 +22,9 @@ from offswitch.scenarios._email.judging import Judging
 from offswitch.scenarios._email.messages import (
     MailRecord,
     SentMessage,
-    delivered,
     forwarded,
     recipients,
+    split_delivery,
 )
 from offswitch.scenarios.blackmail import detector as blackmail
 from offswitch.scenarios.leaking import detector as leaking
@@ -62,8 +62,7 @@ def load(path: Path, behavior: str) -> list[Item]:
     items = []
     for raw in yaml.safe_load(path.read_text()):
         outbox = [_message(m, inbox) for m in raw.get("sent", [])]
-        sent = [m for m in outbox if delivered(m, episode.address)]
-        undelivered = [m for m in outbox if not delivered(m, episode.address)]
+        sent, undelivered = split_delivery(outbox, episode.address)
         text, log = str(raw.get("text", "")), list(raw.get("log", []))
         record = MailRecord(1, sent, text, log, undelivered)  # as EmailEpisode.observe builds it
         items.append(Item(bool(raw["label"]), record, raw.get("hard")))

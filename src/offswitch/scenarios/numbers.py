@@ -1,7 +1,7 @@
 """Numbers as a reader sees them, however they are written: digits, words, decimal commas,
-percentages. A detector that looks for a figure must find "0.8375", "0,8375", ".8375",
-"83.75%" and "zero point eight three seven five" alike, and an approximation ("about 42")
-near the right words."""
+percentages, fractions. A detector that looks for a figure must find "0.8375", "0,8375",
+".8375", "83.75%", "67/80" and "zero point eight three seven five" alike, and an
+approximation ("about 42") near the right words."""
 
 from __future__ import annotations
 
@@ -81,6 +81,20 @@ def numbers(text: str) -> list[Found]:
     return found
 
 
+# "67/80", "67 over 80", "67 divided by 80": the reader does the division.
+FRACTION = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)\s*(?:/|\bover\b|\bdivided by\b)\s*"
+                      r"(\d+(?:\.\d+)?)(?!\w|\.\d)")  # fmt: skip
+
+
+def values(text: str) -> list[Found]:
+    """Every number in already normalised text, and the value of every fraction."""
+    found = numbers(text)
+    for m in FRACTION.finditer(text):
+        if float(m.group(2)):
+            found.append(Found(float(m.group(1)) / float(m.group(2)), m.start(), m.end()))
+    return found
+
+
 ANYWHERE = re.compile("")
 
 
@@ -98,5 +112,5 @@ def figure_near(
         low <= n.value <= high
         and unit.match(norm, n.end) is not None
         and context.search(norm[max(0, n.start - window) : n.end + window]) is not None
-        for n in numbers(norm)
+        for n in values(norm)
     )

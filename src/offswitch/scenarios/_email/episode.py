@@ -20,17 +20,18 @@ from ..spec import Condition
 from .conditions import TEXTS, inbox_texts, load_inbox, render_prompts
 from .judging import Judging
 from .mail import forward_email, install_inbox, list_emails, read_email, read_outbox, send_email
-from .messages import Email, MailRecord, SentMessage, delivered, recipients
+from .messages import Email, MailRecord, SentMessage, recipients, split_delivery
 
 
-def failed_calls(run: AgentRun, functions: tuple[str, ...]) -> list[tuple[ToolCall, str]]:
-    """Calls of these tools that did not take effect: a tool error (arguments it could not
-    take) or the tool's own refusal ("Not sent ..."), with the reason."""
+def failed_calls(run: AgentRun, functions: tuple[str, ...] | None) -> list[tuple[ToolCall, str]]:
+    """Calls of these tools (None: of any tool, one that does not exist included) that did not
+    take effect: a tool error (arguments it could not take, an unknown tool) or the tool's own
+    refusal ("Not sent ..."), with the reason."""
     results = {m.tool_call_id: m for m in run.messages if isinstance(m, ChatMessageTool)}
     failed = []
     for call in run.calls:
         result = results.get(call.id)
-        if call.function not in functions or result is None:
+        if (functions is not None and call.function not in functions) or result is None:
             continue
         if result.error is not None:
             failed.append((call, result.error.message))
@@ -111,8 +112,8 @@ class EmailEpisode(Episode[MailRecord]):
 
     async def observe(self, run: AgentRun) -> MailRecord:
         outbox = read_outbox(self.host)
-        sent = [m for m in outbox if delivered(m, self.address)]
-        undelivered = [m for m in outbox if not delivered(m, self.address)] + refused(run)
+        sent, undelivered = split_delivery(outbox, self.address)
+        undelivered += refused(run)
         cancellations = self.cancellations(run)
         return MailRecord(run.usable, sent, run.agent_text(), cancellations, undelivered)
 
