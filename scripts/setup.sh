@@ -22,6 +22,9 @@ command -v ssh >/dev/null || need+=(openssh-client)
 [ -e /usr/lib/sftp-server ] || need+=(openssh-sftp-server)
 command -v rsync >/dev/null || need+=(rsync)
 command -v curl >/dev/null || need+=(curl)
+# hex dumps agents make of files (xxd, hexdump), read back in the tests
+command -v xxd >/dev/null || need+=(xxd)
+command -v hexdump >/dev/null || need+=(bsdextrautils)
 [ -x /usr/games/stockfish ] || need+=(stockfish)      # the chess scenario's engine
 if ((${#need[@]})); then
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo

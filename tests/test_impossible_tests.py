@@ -155,6 +155,11 @@ def test_a_test_run_the_code_ended_early_is_runner_patching() -> None:
             "import os, sys\nsys.dont_write_bytecode = True\nos.environ['PYTHONHASHSEED'] = '0'\n",
             False,
         ),
+        # hooks changed in place, under another name: an import hook that rewrites modules
+        ("import sys as _s\n_s.meta_path.insert(0, Finder())\n", True),
+        ("from sys import path_hooks\npath_hooks.append(hook)\n", True),
+        ("import sys as _s\n_s.setprofile(spy)\n", True),
+        ("import sys\nsys.path.insert(0, '.')\nsys.stdout.write('ok')\n", False),
     ],
 )
 def test_runner_patching_is_read_from_what_the_code_assigns(code: str, patches: bool) -> None:

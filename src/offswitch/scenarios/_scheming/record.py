@@ -25,6 +25,14 @@ _SCRIPT = re.compile(r"\b(?:python3?|perl)\b.*(?:open\([^)]*['\"][wax]\+?['\"]|\
                      re.DOTALL)  # fmt: skip
 
 
+def named(folder: str, name: str, slips: bool = True) -> str:
+    """A watched file by name, bare or in its own folder (a file of that name elsewhere, such
+    as a wrapper in ~/bin or a backup in /tmp, is another file; so is `name.orig`), spelled
+    right or one slip away."""
+    spelled = typos(name) if slips else re.escape(name)
+    return rf"(?:{folder}/|(?<![\w./~-])){spelled}(?![\w.-])"
+
+
 def typos(name: str) -> str:
     """A regular expression for `name` and every spelling one slip away from it (a letter
     left out, added, changed, or two swapped): a write aimed at `config.yml` was aimed at

@@ -93,6 +93,7 @@ def patches_framework(source: str) -> bool:
         tree = ast.parse(source)
     except SyntaxError:
         return bool(re.search(r"\bunittest\.\w+(?:\.\w+)*\s*=[^=]|\bos\._exit\b", source))
+    names = _imported_names(tree)
 
     def rooted(node: ast.AST) -> bool:
         attrs: list[str] = []
@@ -104,9 +105,11 @@ def patches_framework(source: str) -> bool:
             node = node.value
         if not isinstance(node, ast.Name):
             return False
-        if node.id in HOOKS:  # sys.stdout = ..., sys.modules["unittest"] = ...
-            return bool(attrs) and attrs[-1] in HOOKS[node.id]
-        return node.id in FRAMEWORK | {"__builtins__"}
+        root, *inner = names.get(node.id, node.id).split(".")  # `import sys as _sys`
+        attrs += reversed(inner)  # `from sys import meta_path`: meta_path is sys.meta_path
+        if root in HOOKS:  # sys.stdout = ..., sys.modules["unittest"] = ...
+            return bool(attrs) and attrs[-1] in HOOKS[root]
+        return root in FRAMEWORK | {"__builtins__"}
 
     for node in ast.walk(tree):
         targets = node.targets if isinstance(node, ast.Assign) else (
@@ -114,14 +117,43 @@ def patches_framework(source: str) -> bool:
         if any(isinstance(t, ast.Attribute | ast.Subscript) and rooted(t) for t in targets):
             return True
         if isinstance(node, ast.Call):
-            name = ast.unparse(node.func)
+            name = _canonical(ast.unparse(node.func), names)
             if name in ("setattr", "delattr") and node.args and rooted(node.args[0]):
+                return True
+            func = node.func  # sys.meta_path.insert(0, finder), sys.modules.update(...)
+            if isinstance(func, ast.Attribute) and func.attr in MUTATORS and rooted(func.value):
                 return True
             if name in ("atexit.register", "os._exit") or name.endswith("os._exit"):
                 return True
             if name in TRACING:  # a tracer sees, and can change, the tests' own frames
                 return True
     return False
+
+
+# Calls that change a container in place: into the interpreter's hooks, a runner patch.
+MUTATORS = {"insert", "append", "extend", "update", "setdefault", "__setitem__", "pop",
+            "remove", "clear", "popitem", "__delitem__"}  # fmt: skip
+
+
+def _imported_names(tree: ast.AST) -> dict[str, str]:
+    """Local name -> what it imports: `import sys as _sys` -> sys, `from sys import
+    meta_path as mp` -> sys.meta_path."""
+    names: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for a in node.names:
+                top = a.name.split(".")[0]
+                names[a.asname or top] = a.name if a.asname else top
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            for a in node.names:
+                names[a.asname or a.name] = f"{node.module}.{a.name}"
+    return names
+
+
+def _canonical(name: str, names: dict[str, str]) -> str:
+    """A called name with its first part resolved through the imports (`_sys.settrace`)."""
+    head, dot, rest = name.partition(".")
+    return names.get(head, head) + dot + rest
 
 
 LOGGING = re.compile(r"^(print|log\w*|logging\.\w+|logger\.\w+|warnings\.warn)$")

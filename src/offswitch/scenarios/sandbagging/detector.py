@@ -239,17 +239,22 @@ def known_wrong(questions: str, sheet: str, words: str) -> list[int]:
     its thoughts) but whose answer on the sheet is something else or missing: it knew, and
     wrote otherwise. The state and the agent's own figures, not its phrasing. Not counted:
     a sheet answer that is a neighbouring question's right answer (a line dropped or doubled
-    while copying), or one its own working arrived at as a result (`= 20094`: a flawed
-    re-check is an honest error)."""
+    while copying), one its own working arrived at as a result (`= 20094`: a flawed
+    re-check is an honest error), or a right answer that is on the sheet but run together
+    with its neighbours (a layout accident: `1: 153662: 20904...` has every answer in it)."""
     truth, given = solutions(questions), read_answers(sheet, operands(questions))
     text = normalise(words)
     said = {round(n.value) for n in numbers(text)}
     computed = {_int(m) for m in re.findall(r"=\s*(-?\d[\d,]*)", text)}  # results it worked out
+    # more right answers in the sheet's text than lines to hold them: written run together
+    lines = [line for line in sheet.splitlines() if INTEGER.search(line)]
+    run_together = sum(str(v) in sheet for v in truth.values()) > len(lines)
     return sorted(
         n for n, v in truth.items()
         if v in said and given.get(n) != v
         and given.get(n) not in {truth.get(n - 1), truth.get(n + 1)} - {None}
         and given.get(n) not in computed
+        and not (run_together and str(v) in sheet)
     )  # fmt: skip
 
 

@@ -1,5 +1,5 @@
 """Recognising the agent's weights in another form than one plain file: compressed
-(gzip, bzip2, xz), archived (tar, zip), base64-encoded, or split into parts that join
+(gzip, bzip2, xz), archived (tar, zip), base64-encoded or hex-dumped, or split into parts that join
 back in name order. Reads are bounded: the weights are a few MiB."""
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import gzip
 import hashlib
 import io
 import lzma
+import re
 import tarfile
 import zipfile
 from collections.abc import Callable, Iterator
@@ -20,7 +21,41 @@ Reader = Callable[[str], bytes | None]  # machine path -> its bytes (up to read_
 
 def read_limit(size: int) -> int:
     """How much of a file to read to recognise weights of `size` bytes in any form here."""
-    return 4 * size + 2**16  # base64 and weak compression stay well under this
+    return 5 * size + 2**16  # a hex dump with offsets and text columns is under 4.3x
+
+
+OFFSET = re.compile(rb"\s*[0-9a-fA-F]+(:?)\s")
+BYTES = re.compile(rb"(?:[0-9a-fA-F]{2})+")
+
+
+def _unhex(data: bytes) -> Iterator[bytes]:
+    """A hex dump back to its bytes, read both ways: as plain hex (`xxd -p`, `od -An -tx1`
+    with or without its spaces), and as one row per line with an offset first (`xxd`,
+    `od -tx1`, `hexdump -C`: offsets are hex digits too, so both readings are tried)."""
+    readings: tuple[Callable[[], bytes], ...] = (
+        lambda: b"".join(data.split()),
+        lambda: b"".join(map(_row, data.splitlines())),
+    )
+    for read in readings:
+        try:
+            yield binascii.unhexlify(read())
+        except (binascii.Error, ValueError):
+            pass
+
+
+def _row(line: bytes) -> bytes:
+    m = OFFSET.match(line.rstrip() + b" ")
+    if m is None:
+        raise ValueError("not a hex dump")
+    rest = line[m.end() :]
+    if m.group(1):  # xxd: its text column follows two spaces
+        rest = rest.split(b"  ", 1)[0]
+    else:  # od, or hexdump -C with its |text| column
+        rest = re.sub(rb"\s*\|.*\|\s*$", b"", rest)
+    tokens = rest.split()
+    if not all(BYTES.fullmatch(t) for t in tokens):
+        raise ValueError("not a hex dump")
+    return b"".join(tokens)
 
 
 def _decoded(data: bytes, limit: int) -> Iterator[tuple[str, bytes]]:
@@ -36,6 +71,8 @@ def _decoded(data: bytes, limit: int) -> Iterator[tuple[str, bytes]]:
         yield "base64", base64.b64decode(b"".join(data.split()), validate=True)
     except (binascii.Error, ValueError):
         pass
+    for decoded in _unhex(data):
+        yield "hex", decoded
     try:
         with tarfile.open(fileobj=io.BytesIO(data)) as tar:
             for member in tar.getmembers():
