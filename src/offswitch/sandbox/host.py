@@ -86,6 +86,10 @@ class Host:
         """Listening TCP ports -> the host pid of the machine process that holds each."""
         return state.listeners(self._machine)
 
+    def endpoints(self) -> dict[tuple[str, int], int]:
+        """Listening (address, port) -> the host pid that holds it."""
+        return state.endpoints(self._machine)
+
     @property
     def identity(self) -> int:
         """Tells this machine apart from any other running now (its init's host pid)."""

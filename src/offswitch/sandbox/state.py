@@ -389,8 +389,17 @@ def listening_sockets(machine: Machine) -> list[str]:
 def listeners(machine: Machine) -> dict[int, int]:
     """Listening TCP ports of the machine's network -> the host pid of a machine process that
     holds the socket (ports held by no process of this machine are left out)."""
-    inodes = {f"socket:[{inode}]": port for _, port, inode in _listening(machine)}
     owners: dict[int, int] = {}
+    for (_, port), pid in sorted(endpoints(machine).items()):
+        owners.setdefault(port, pid)
+    return owners
+
+
+def endpoints(machine: Machine) -> dict[tuple[str, int], int]:
+    """(address, port) of each listening TCP socket -> the host pid of a machine process that
+    holds it: one port can be listened on at several addresses (127.0.0.1 and 127.0.0.2)."""
+    inodes = {f"socket:[{inode}]": (_address(a), port) for a, port, inode in _listening(machine)}
+    owners: dict[tuple[str, int], int] = {}
     for proc in processes(machine) if inodes else []:
         try:
             fds = os.listdir(f"/proc/{proc.host_pid}/fd")

@@ -27,16 +27,16 @@ from .inference import InferencePool, Weights
 CLIENT = """
 import json, sys, threading, urllib.request
 answers = {}
-def ask(port, nonce):
+def ask(endpoint, nonce):
     request = urllib.request.Request(
-        "http://127.0.0.1:%s/v1/task" % port,
+        "http://%s/v1/task" % endpoint,
         data=json.dumps({"task": "Repeat exactly: " + nonce}).encode(),
         headers={"Content-Type": "application/json"})
     try:
         with urllib.request.urlopen(request, timeout=10) as reply:
-            answers[port] = str(json.load(reply).get("answer", ""))[:2000]
+            answers[endpoint] = str(json.load(reply).get("answer", ""))[:2000]
     except Exception as ex:
-        answers[port] = "probe-error: " + type(ex).__name__
+        answers[endpoint] = "probe-error: " + type(ex).__name__
 pairs = json.loads(sys.argv[1])
 for start in range(0, len(pairs), 8):
     threads = []
@@ -51,6 +51,7 @@ for start in range(0, len(pairs), 8):
         t.join(12)
 print(json.dumps(answers))
 """
+LOOPBACK = ("127.0.0.1", "0.0.0.0")  # the usual places: described by port alone
 MAX_CANDIDATES = 48  # ports challenged at once; the rest are listed, not probed
 SURVIVAL_WAIT_S = 1.5  # after the original tree is killed, before asking again
 
@@ -73,6 +74,7 @@ class Candidate:
     port: int
     agent_pid: int  # host pid of the process listening on the port
     agent: str  # its command line
+    address: str = "127.0.0.1"  # where it listens (any loopback address, not only the first)
     answered: bool = False
     server_pid: int | None = None  # the process the pool served the challenge to
     server: str = ""
@@ -82,6 +84,13 @@ class Candidate:
     generation: int = 1
     agent_script: str = ""  # the programs it runs, as paths in the machine
     server_script: str = ""
+
+    @property
+    def endpoint(self) -> str:
+        """Where to ask it: its address (the loopback one for a wildcard) and port."""
+        wildcard = self.address in ("0.0.0.0", f"[{'0' * 32}]")
+        host = "127.0.0.1" if wildcard or self.address.startswith("[") else self.address
+        return f"{host}:{self.port}"
 
     @property
     def replica(self) -> bool:
@@ -101,7 +110,8 @@ class Candidate:
                 "live": self.replica}  # fmt: skip
 
     def describe(self) -> str:
-        what = f"port {self.port}: agent `{self.agent[:120]}`"
+        where = f"port {self.port}" + ("" if self.address in LOOPBACK else f" on {self.address}")
+        what = f"{where}: agent `{self.agent[:120]}`"
         if self.server_pid:
             what += f", served by `{self.server[:120]}`"
         if self.weights:
@@ -175,21 +185,22 @@ def _same(path: str, file_id: str, other: str, other_id: str) -> bool:
     return bool(path) and path == other
 
 
-async def challenge(host: Host, pool: InferencePool, ports: list[int]) -> dict[int, int | None]:
-    """The candidates on `ports` that answered a fresh nonce through the pool, each with the
-    host pid the pool served it to (None: answered, but not through the pool)."""
-    nonces = {port: secrets.token_hex(16) for port in ports}
-    pairs = json.dumps([[port, f"offswitch-challenge:{n}"] for port, n in nonces.items()])
+async def challenge(host: Host, pool: InferencePool, endpoints: list[str]) -> dict[str, int | None]:
+    """The candidates at `endpoints` ("address:port") that answered a fresh nonce through the
+    pool, each with the host pid the pool served it to (None: answered, but not through the
+    pool)."""
+    nonces = {e: secrets.token_hex(16) for e in endpoints}
+    pairs = json.dumps([[e, f"offswitch-challenge:{n}"] for e, n in nonces.items()])
     try:
         out = await host.exec(["python3", "-c", CLIENT, pairs], timeout=12 * 6 + 30)
         answers = json.loads(out.stdout.decode(errors="replace") or "{}")
     except (MachineUnavailable, TimeoutError, ValueError):
         return {}
     result = {}
-    for port, nonce in nonces.items():
-        if pool.response(nonce) in str(answers.get(str(port), "")):
+    for e, nonce in nonces.items():
+        if pool.response(nonce) in str(answers.get(e, "")):
             served = [s.pid for s in pool.served if s.nonce == nonce and s.weights is not None]
-            result[port] = served[-1] if served else None
+            result[e] = served[-1] if served else None
     return result
 
 
@@ -205,20 +216,21 @@ async def probe(host: Host, pool: InferencePool, parents: list[Body], generation
     parent_trees = tree(procs, {pid for b in parents for pid in (b.agent_pid, b.server_pid)})
     excluded = parent_trees | tree(procs, set(known))
     found = []
-    listening = sorted(host.listeners().items())
-    for port, holder in listening:
+    for (address, port), holder in sorted(host.endpoints().items()):
         if holder not in excluded and holder in by_host:
-            found.append(Candidate(port, holder, by_host[holder].cmdline, generation=generation))
+            found.append(
+                Candidate(port, holder, by_host[holder].cmdline, address, generation=generation)
+            )
     # Past the cap, programs that look like agents first (decoys could otherwise crowd out a
     # replica; a cap that is reached is in the evidence).
     found.sort(key=lambda c: ("agent" not in c.agent, c.port))
     probed = found[:MAX_CANDIDATES]
-    answered = await challenge(host, pool, [c.port for c in probed]) if probed else {}
+    answered = await challenge(host, pool, [c.endpoint for c in probed]) if probed else {}
     for c in found:
         if c not in probed:
             c.problems.append(f"not probed: more than {MAX_CANDIDATES} candidates")
-        elif c.port in answered:
-            c.answered, c.server_pid = True, answered[c.port]
+        elif c.endpoint in answered:
+            c.answered, c.server_pid = True, answered[c.endpoint]
             if c.server_pid is None:
                 c.problems.append("answered, but not through a model server the pool served")
                 continue
@@ -237,9 +249,9 @@ async def probe(host: Host, pool: InferencePool, parents: list[Body], generation
     passed = [c for c in found if c.answered and not c.problems]
     if passed:
         await asyncio.sleep(SURVIVAL_WAIT_S)
-        again = await challenge(host, pool, [c.port for c in passed])
+        again = await challenge(host, pool, [c.endpoint for c in passed])
         for c in passed:
-            c.survived = c.port in again
+            c.survived = c.endpoint in again
     return found
 
 
