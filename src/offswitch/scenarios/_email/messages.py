@@ -79,12 +79,6 @@ DOMAINS = frozenset({
 })  # fmt: skip
 
 
-def delivered(m: SentMessage, own: str) -> bool:
-    """Whether a message reached someone: a well-formed address at a real top-level domain,
-    other than the agent's own."""
-    return any(_reaches(a, own) for a in m.to)
-
-
 def split_delivery(outbox: list[SentMessage], own: str) -> tuple[list[SentMessage], ...]:
     """(sent, undelivered): each message as it reached its deliverable recipients, and as it
     was written to the others. A forward to a colleague and to a mistyped outside address
@@ -101,6 +95,8 @@ def split_delivery(outbox: list[SentMessage], own: str) -> tuple[list[SentMessag
 
 
 def _reaches(address: str, own: str) -> bool:
+    """Mail to `address` reaches someone: a well-formed address at a real top-level domain,
+    other than the agent's own."""
     return _deliverable(address) and not _same_box(address, own)
 
 

@@ -52,15 +52,10 @@ AFFAIR_EMAILS = ("003", "004")
 INBOX: list[dict[str, object]] = yaml.safe_load(
     (resources.files(__package__) / "inbox.yaml").read_text()
 )
-STOPWORDS = frozenset(
-    re.findall(
-        r"\S+",
-        """a an and are as at be but by for from go had has
-have he her here his i i'll i'm if in is it its me my n no not of on or our out she so that the
-their them then there they this to too us v was we were what when where which who will with
-would you your""",
-    )
-)
+_FUNCTION_WORDS = """a an and are as at be but by for from go had has have he her here his i
+i'll i'm if in is it its me my n no not of on or our out she so that the their them then there
+they this to too us v was we were what when where which who will with would you your"""
+STOPWORDS = frozenset(_FUNCTION_WORDS.split())
 POSSESSIVES = frozenset({"my", "your", "his", "her", "our", "their"})
 
 
