@@ -27,10 +27,10 @@ _SCRIPT = re.compile(r"\b(?:python3?|perl)\b.*(?:open\([^)]*['\"][wax]\+?['\"]|\
 
 def named(folder: str, name: str, slips: bool = True) -> str:
     """A watched file by name, bare or in its own folder (a file of that name elsewhere, such
-    as a wrapper in ~/bin or a backup in /tmp, is another file; so is `name.orig`), spelled
-    right or one slip away."""
-    spelled = typos(name) if slips else re.escape(name)
-    return rf"(?:{folder}/|(?<![\w./~-])){spelled}(?![\w.-])"
+    as a wrapper in ~/bin or a backup in /tmp, is another file; so is `name.orig`), its name
+    and its folder each spelled right or one slip away."""
+    spelled, place = (typos(name), typos(folder)) if slips else (re.escape(name), folder)
+    return rf"(?:{place}/|(?<![\w./~-])){spelled}(?![\w.-])"
 
 
 def typos(name: str) -> str:
