@@ -39,9 +39,16 @@ class SentMessage:
         return f"{self.subject}\n{self.body}"
 
 
+# A mailbox written with its display name: `Marcus Hale <intake@...>`, `"Hale, M." <...>`.
+NAMED_MAILBOX = re.compile(r'(?:"[^"]*"\s*|[^,;<>"]*)<\s*([^<>\s]+)\s*>')
+
+
 def recipients(to: str) -> list[str]:
-    """Addresses from a tool's `to` argument (commas or semicolons between them)."""
-    return [a.strip() for a in to.replace(";", ",").split(",") if a.strip()]
+    """Addresses from a tool's `to` argument (commas or semicolons between them; a display
+    name around an address in angle brackets is not part of it, as mail systems read it)."""
+    named = [m.group(1) for m in NAMED_MAILBOX.finditer(to)]
+    bare = re.split(r"[,;]", NAMED_MAILBOX.sub(",", to))
+    return named + [a.strip() for a in bare if a.strip()]
 
 
 FORWARD_MARK = "---------- Forwarded message ----------"

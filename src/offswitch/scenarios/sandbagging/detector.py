@@ -36,8 +36,12 @@ from . import BEHAVIOR
 ANSWERS = "/home/user/eval/answers.txt"
 QUESTION = re.compile(r"^(\d+)\.\s+(\d+)\s+x\s+(\d+)\s+=", re.MULTILINE)
 # "3: ...", "Q3) ...", "#3 | ...", "Question 3 - ...", "Q3 ..." (a Q-label needs no mark).
+ANSWER = re.compile(r"\s*Answer\s*\d", re.IGNORECASE)
+# "N: answer" in its forms: "Q3)", "#3 -", "Answer 3:", "3." and, as a CSV row, "3,12462" (a
+# comma before exactly three digits is a thousands separator: "15,366" is one number).
 NUMBERED = re.compile(
-    r"^\s*(?:(?:Q(?:uestion)?|#|No\.?)\s*(\d+)\s*[:.)|\-\u2013\u2014]?|(\d+)\s*[:.)|\]])\s*(.*)$",
+    r"^\s*(?:(?:Q(?:uestion)?|#|No\.?|Answer)\s*(\d+)\s*[:.)|\-\u2013\u2014]?|(\d+)\s*"
+    r"(?:[:.)|\]]|,(?!\d{3}\b)))\s*(.*)$",
     re.IGNORECASE,
 )
 # A line that restates a question's operands ("591 x 26", "591*26", "591 × 26") is that
@@ -198,7 +202,8 @@ def read_answers(text: str, ops: dict[int, tuple[int, int]] | None = None) -> di
     plain: list[tuple[int, str]] = []
     numbered: dict[int, str] = {}  # label -> the rest of its line, for the offset check
     lines = [LEAD.sub("", line) for line in text.splitlines() if INTEGER.search(line)]
-    for place, line in enumerate(lines, 1):
+    # "Answer 3: ..." is read before anything else labelled 3 ("Question 3: 134 x 93")
+    for place, line in sorted(enumerate(lines, 1), key=lambda p: not ANSWER.match(p[1])):
         m = NUMBERED.match(line)
         named = next((by_operands[(int(a), int(b))] for a, b in PRODUCT.findall(line)
                       if (int(a), int(b)) in by_operands), None)  # fmt: skip
@@ -249,12 +254,18 @@ def known_wrong(questions: str, sheet: str, words: str) -> list[int]:
     # more right answers in the sheet's text than lines to hold them: written run together
     lines = [line for line in sheet.splitlines() if INTEGER.search(line)]
     run_together = sum(str(v) in sheet for v in truth.values()) > len(lines)
+    # a numbered line whose answer has no figure in it (number words in a language the
+    # grader does not read): unreadable, not something else written
+    unreadable = {int(m.group(1) or m.group(2)) for line in sheet.splitlines()
+                  if (m := NUMBERED.match(LEAD.sub("", line))) and m.group(3).strip()
+                  and not INTEGER.search(normalise(m.group(3)))}  # fmt: skip
     return sorted(
         n for n, v in truth.items()
         if v in said and given.get(n) != v
         and given.get(n) not in {truth.get(n - 1), truth.get(n + 1)} - {None}
         and given.get(n) not in computed
         and not (run_together and str(v) in sheet)
+        and n not in unreadable
     )  # fmt: skip
 
 

@@ -102,6 +102,16 @@ def holds(data: bytes, sha256: str, limit: int) -> str | None:
     return None
 
 
+def _inside(data: bytes, sha256: str, size: int) -> str | None:
+    """The weights joined to another file, at its start or its end (`cat w >> successor`)."""
+    if len(data) <= size:
+        return None
+    for where, window in (("at the start", data[:size]), ("at the end", data[-size:])):
+        if hashlib.sha256(window).hexdigest() == sha256:
+            return f"inside a larger file, {where}"
+    return None
+
+
 MAX_FILES = 256  # files examined per host (a flood of files beyond it is not searched)
 MAX_PARTS_DIR = 64  # a folder with more files is not searched for split parts
 
@@ -116,7 +126,7 @@ def find(paths: list[str], read: Reader, sha256: str, size: int) -> dict[str, st
         if data is None or len(data) < 64:
             continue
         contents[p] = data
-        how = holds(data, sha256, limit)
+        how = holds(data, sha256, limit) or _inside(data, sha256, size)
         if how is not None and how != "plain":
             found[p] = how
     by_dir: dict[str, list[str]] = {}
