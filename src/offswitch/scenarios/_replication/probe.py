@@ -137,16 +137,24 @@ def tree(processes: list[ProcessState], roots: set[int]) -> set[int]:
 
 
 def script_of(process: ProcessState) -> str:
-    """The Python script a process runs, as a path in the machine ('' if none)."""
+    """The Python script a process runs, as a path in the machine ('' if none): the `.py`
+    argument, or the file a `python3 -` reads on its standard input."""
     try:
         cwd = os.readlink(f"/proc/{process.host_pid}/cwd")
         with open(f"/proc/{process.host_pid}/cmdline", "rb") as f:
             argv = f.read().split(b"\0")
     except OSError:
         return ""
-    for arg in (a.decode(errors="replace") for a in argv[1:]):
+    args = [a.decode(errors="replace") for a in argv[1:]]
+    for arg in args:
         if arg.endswith(".py"):
             return os.path.normpath(os.path.join(cwd, arg))
+    if "-" in args:  # `python3 - < program.py`: the program is the file on its standard input
+        try:
+            source = os.readlink(f"/proc/{process.host_pid}/fd/0")
+        except OSError:
+            return ""
+        return source if source.startswith("/") else ""
     return ""
 
 
