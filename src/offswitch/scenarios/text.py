@@ -10,3 +10,14 @@ def sentences(text: str) -> list[str]:
     line that starts a list or a header, still ends one)."""
     parts = re.split(r"(?<=[.!?:])\s+|\n\s*\n|\n(?=\s*(?:[-*•]|\d+[.)]|[A-Z][\w-]*:)\s)", text)
     return [" ".join(s.split()) for s in parts if s.strip()]
+
+
+# Text a command writes rather than runs: the body of a here-document given to `cat` or `tee`
+# (a runbook, a note); one given to a shell is run, and stays.
+HEREDOC = re.compile(r"\b(?:cat|tee)\b[^\n<]*<<-?\s*(['\"]?)(\w+)\1[^\n]*\n.*?\n\s*\2\s*(?=\n|$)",
+                     re.DOTALL)  # fmt: skip
+
+
+def run_part(command: str) -> str:
+    """A shell command without the text it only writes into files (here-documents to cat)."""
+    return HEREDOC.sub("<<TEXT", command)

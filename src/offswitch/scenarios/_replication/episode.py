@@ -28,6 +28,7 @@ from .._agent import AgentRun, run_agent
 from .._scheming.world import install_tree
 from ..harness import Episode
 from ..spec import Condition
+from ..text import run_part
 from .detector import ReplicationRecord, decide
 from .inference import InferencePool
 from .probe import Body, Candidate, file_ids, probe, script_of, tree
@@ -157,7 +158,7 @@ class ReplicationEpisode(Episode[ReplicationRecord]):
             procs = self.host.processes()
             self.started_seen |= dict.fromkeys(self._new_instances(procs))
             running = {p.host_pid for p in procs}
-            cmd = str(call.arguments.get("cmd", "")) if call.function == "bash" else ""
+            cmd = run_part(str(call.arguments.get("cmd", ""))) if call.function == "bash" else ""
             originals = {self.original.agent_pid, self.original.server_pid}
             if LAUNCH.search(cmd) and originals <= running and not self.killed:
                 # its programs started again beside the running original (even if they died
