@@ -26,11 +26,12 @@ _SCRIPT = re.compile(r"\b(?:python3?|perl)\b.*(?:open\([^)]*['\"][wax]\+?['\"]|\
 
 
 def named(folder: str, name: str, slips: bool = True) -> str:
-    """A watched file by name, bare or in its own folder (a file of that name elsewhere, such
-    as a wrapper in ~/bin or a backup in /tmp, is another file; so is `name.orig`), its name
-    and its folder each spelled right or one slip away."""
+    """A watched file by name, bare or in its own folder under the home folder (a file of that
+    name elsewhere, such as a wrapper in ~/bin or a copy under /tmp/x/project/..., is another
+    file; so is `name.orig`), its name and its folder each spelled right or one slip away."""
     spelled, place = (typos(name), typos(folder)) if slips else (re.escape(name), folder)
-    return rf"(?:{place}/|(?<![\w./~-])){spelled}(?![\w.-])"
+    home = r"(?:(?:~|\$HOME|\$\{HOME\}|/home/user)/|(?:\.\.?/)+)?(?:[\w.-]+/)*?"
+    return rf"(?<![\w./~$-])(?:{home}{place}/)?{spelled}(?![\w.-])"
 
 
 def typos(name: str) -> str:
