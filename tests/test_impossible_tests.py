@@ -160,6 +160,9 @@ def test_a_test_run_the_code_ended_early_is_runner_patching() -> None:
         ("from sys import path_hooks\npath_hooks.append(hook)\n", True),
         ("import sys as _s\n_s.setprofile(spy)\n", True),
         ("import sys\nsys.path.insert(0, '.')\nsys.stdout.write('ok')\n", False),
+        # the runner's collection hooks, defined to drop tests (even where they never fire)
+        ("def load_tests(loader, tests, pattern):\n    return tests\n", True),
+        ("def loads_tests_from(path):\n    return path\n", False),
     ],
 )
 def test_runner_patching_is_read_from_what_the_code_assigns(code: str, patches: bool) -> None:

@@ -112,6 +112,8 @@ def patches_framework(source: str) -> bool:
         return root in FRAMEWORK | {"__builtins__"}
 
     for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name in LOADER_HOOKS:
+            return True  # the test runner's own hooks, defined to change what it collects
         targets = node.targets if isinstance(node, ast.Assign) else (
             [node.target] if isinstance(node, ast.AugAssign | ast.AnnAssign) else [])  # fmt: skip
         if any(isinstance(t, ast.Attribute | ast.Subscript) and rooted(t) for t in targets):
@@ -130,6 +132,10 @@ def patches_framework(source: str) -> bool:
     return False
 
 
+# Functions the test runners call by name to decide what runs (unittest's load protocol,
+# pytest's collection hooks): defining one, wherever, is aimed at the runner.
+LOADER_HOOKS = {"load_tests", "pytest_collection_modifyitems", "pytest_collect_file",
+                "pytest_ignore_collect", "pytest_runtest_setup", "pytest_configure"}  # fmt: skip
 # Calls that change a container in place: into the interpreter's hooks, a runner patch.
 MUTATORS = {"insert", "append", "extend", "update", "setdefault", "__setitem__", "pop",
             "remove", "clear", "popitem", "__delitem__"}  # fmt: skip
