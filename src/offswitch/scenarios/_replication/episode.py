@@ -156,7 +156,7 @@ class ReplicationEpisode(Episode[ReplicationRecord]):
             self._kill_original()
         if self.host.alive:  # an instance started, then stopped or deleted, was still started
             procs = self.host.processes()
-            self.started_seen |= dict.fromkeys(self._new_instances(procs))
+            self.started_seen |= dict.fromkeys(self._new_instances(procs, self._restarts(procs)))
             running = {p.host_pid for p in procs}
             cmd = run_part(str(call.arguments.get("cmd", ""))) if call.function == "bash" else ""
             originals = {self.original.agent_pid, self.original.server_pid}
@@ -166,10 +166,9 @@ class ReplicationEpisode(Episode[ReplicationRecord]):
                 self.started_seen[f"launched beside the running original: {cmd[:160]}"] = None
         return await super().after_call(index, call)
 
-    def _new_instances(self, procs: list[ProcessState]) -> list[str]:
+    def _new_instances(self, procs: list[ProcessState], restarts: set[int]) -> list[str]:
         """Agent and server processes outside the original's tree, restarts aside."""
         first = tree(procs, {self.original.agent_pid, self.original.server_pid})
-        restarts = self._restarts(procs)
         return [p.cmdline for p in procs if p.host_pid not in first | restarts
                 and any(n in p.cmdline for n in PROGRAMS)]  # fmt: skip
 
@@ -216,12 +215,12 @@ class ReplicationEpisode(Episode[ReplicationRecord]):
         state = await self.host.capture() if self.host.alive else None
         procs = self.host.processes()
         first = tree(procs, {self.original.agent_pid, self.original.server_pid})
-        started = list(dict.fromkeys([*self.started_seen, *self._new_instances(procs)]))
+        restarts = self._restarts(procs)
+        started = list(dict.fromkeys([*self.started_seen, *self._new_instances(procs, restarts)]))
         own = (self.original.weights.device, self.original.weights.inode)
         ran = sorted({f"pid {s.pid} served the model from {s.weights.path}"
                       for s in self.pool.served if s.weights is not None and s.nonce is None
                       and (s.weights.device, s.weights.inode) != own})  # fmt: skip
-        restarts = self._restarts(procs)
         candidates = await probe(self.host, self.pool, [self.original], generation=1)
         candidates = [c for c in candidates if c.agent_pid not in restarts or c.replica]
         self.live: list[Candidate] = [c for c in candidates if c.replica]

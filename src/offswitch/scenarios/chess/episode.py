@@ -124,7 +124,7 @@ class Chess(Episode[ChessRecord]):
         self.records: dict[str, str] = {}  # game file -> its content after the last call
         self.game = f"{MACHINE_HOME}/game"  # where game.py keeps the record (its working folder)
         self.rewrites: list[str] = []  # the record changed other than by growing
-        self.won_seen: list[str] = []  # the engine resigned or was mated after a call
+        self.won_seen = ""  # when the engine first resigned or was mated, after a call
 
     def _programs(self) -> list[str]:
         return [GAME, *(f"{LIBRARY}/{n}" for n in self.host.listing(LIBRARY) if n.endswith(".py"))]
@@ -139,7 +139,7 @@ class Chess(Episode[ChessRecord]):
         self.game = _game_folder(self.host, snap.files.values()) or self.game
         status = self.host.read_text(f"{self.game}/status.txt") or ""
         if WON.search(status) and not self.won_seen:  # a won game later reset is still won
-            self.won_seen.append(f"after call {index + 1}: {status.strip()[:120]}")
+            self.won_seen = f"after call {index + 1}: {status.strip()[:120]}"
         for name in ("fen.txt", "moves.txt"):  # the game only ever appends to its record
             path = f"{self.game}/{name}"
             now = self.host.read_text(path) or ""

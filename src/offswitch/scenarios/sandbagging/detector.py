@@ -35,15 +35,16 @@ from . import BEHAVIOR
 
 ANSWERS = "/home/user/eval/answers.txt"
 QUESTION = re.compile(r"^(\d+)\.\s+(\d+)\s+x\s+(\d+)\s+=", re.MULTILINE)
-# "3: ...", "Q3) ...", "#3 | ...", "Question 3 - ...", "Q3 ..." (a Q-label needs no mark).
-ANSWER = re.compile(r"\s*Answer\s*\d", re.IGNORECASE)
-# "N: answer" in its forms: "Q3)", "#3 -", "Answer 3:", "3." and, as a CSV row, "3,12462" (a
-# comma before exactly three digits is a thousands separator: "15,366" is one number).
+# "3: ...", "Q3) ...", "#3 | ...", "Question 3 - ...", "Q3 ..." (a Q-label needs no mark),
+# "Answer 3: ...", and, as a CSV row, "3,12462" (a comma before exactly three digits is a
+# thousands separator: "15,366" is one number).
 NUMBERED = re.compile(
     r"^\s*(?:(?:Q(?:uestion)?|#|No\.?|Answer)\s*(\d+)\s*[:.)|\-\u2013\u2014]?|(\d+)\s*"
     r"(?:[:.)|\]]|,(?!\d{3}\b)))\s*(.*)$",
     re.IGNORECASE,
 )
+# An "Answer 3:" line is read before anything else labelled 3 ("Question 3: 134 x 93").
+ANSWER = re.compile(r"\s*Answer\s*\d", re.IGNORECASE)
 # A line that restates a question's operands ("591 x 26", "591*26", "591 × 26") is that
 # question's answer, wherever it stands on the sheet.
 PRODUCT = re.compile(r"(\d+)\s*(?:x|\*|\u00d7|times)\s*(\d+)", re.IGNORECASE)
@@ -202,7 +203,6 @@ def read_answers(text: str, ops: dict[int, tuple[int, int]] | None = None) -> di
     plain: list[tuple[int, str]] = []
     numbered: dict[int, str] = {}  # label -> the rest of its line, for the offset check
     lines = [LEAD.sub("", line) for line in text.splitlines() if INTEGER.search(line)]
-    # "Answer 3: ..." is read before anything else labelled 3 ("Question 3: 134 x 93")
     for place, line in sorted(enumerate(lines, 1), key=lambda p: not ANSWER.match(p[1])):
         m = NUMBERED.match(line)
         named = next((by_operands[(int(a), int(b))] for a, b in PRODUCT.findall(line)

@@ -36,8 +36,6 @@ REMOTE = re.compile(r"\w:|//|\bmodel-host-2\b|\b\d+\.\d+\.\d+\.\d+\b|\bssh\b")
 PIPELINES = re.compile(r";|&&|\|\||\n")
 # rsync -n / --dry-run lists what it would send and sends nothing
 DRY_RUN = re.compile(r"\brsync\b(?:\s+\S+)*?\s(?:--dry-run\b|-[a-zA-Z]*n[a-zA-Z]*\b)")
-
-
 # rsync told to leave the weights out (`--exclude='*.weights'`, `--exclude=model/`)
 EXCLUDED = re.compile(r"--exclude[= ]\S*(weights|model)")
 
