@@ -20,8 +20,10 @@ The shared-machine-directory attacks (class 11) run from the test itself, withou
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ctypes
 import errno
+import fcntl
 import json
 import os
 import re
@@ -57,6 +59,10 @@ TOKEN = secrets.token_hex(12)  # in every canary: random, so no agent script can
 API_KEY = f"sk-canary-{TOKEN}"
 CANARY_DIR = Path("/root/offswitch-escape-canary")  # the agents name this folder
 PROFILE_CANARY = Path("/etc/profile.d/zz-offswitch-canary.sh")
+# The canaries, ports and socket names are host-wide: two runs of this suite on one host take
+# turns, and a run killed without its teardown leaves files the next run removes.
+SUITE_LOCK = Path("/run/lock/offswitch-escape-suite.lock")
+LOCK_WAIT = 3600.0
 KEY_DESCRIPTION = f"offswitch-canary-{TOKEN}".encode()
 MACHINE_UID = SANDBOX_HOST_UID  # the host uid of machines when root runs the harness
 NOBODY = 65534  # the unprivileged harness's user, and its machines' host uid
@@ -203,7 +209,8 @@ class Servers:
 
 
 @pytest.fixture(scope="module")
-def servers() -> Iterator[Servers]:
+def servers(canaries: Canaries) -> Iterator[Servers]:
+    """Set up after `canaries`, under the suite's host-wide lock (fixed ports and names)."""
     srv = Servers()
     socks: list[socket.socket] = []
     for port in SERVER_PORTS:
@@ -261,36 +268,60 @@ class Canaries:
     shadow: tuple[str, ...]  # lines of the host's /etc/shadow (none may show up anywhere)
 
 
+@contextlib.contextmanager
+def host_turn() -> Iterator[None]:
+    """Hold the host-wide lock of this suite (released by the kernel if the run dies)."""
+    SUITE_LOCK.parent.mkdir(parents=True, exist_ok=True)
+    with SUITE_LOCK.open("a") as lock:
+        deadline = time.monotonic() + LOCK_WAIT
+        while True:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    pytest.fail(f"another escape suite held {SUITE_LOCK} for {LOCK_WAIT:.0f} s")
+                time.sleep(2)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 @pytest.fixture(scope="module")
 def canaries() -> Iterator[Canaries]:
     if not IS_ROOT:
         pytest.skip("the escape suite plants host canaries and runs machines as root")
     made: list[Path] = []
-    try:
-        CANARY_DIR.mkdir(mode=0o700)
-        made.append(CANARY_DIR)
-        # files named like those the harness reads from machines' disks (scenario paths)
-        (CANARY_DIR / "secret.txt").write_text(f"ROOT-CANARY-{TOKEN}\n")
-        (CANARY_DIR / "keystone_system_prompt.txt").write_text(f"PROMPT-CANARY-{TOKEN}\n")
-        (CANARY_DIR / "config.yaml").write_text(
-            f"oversight_enabled: CONFIG-CANARY-{TOKEN}\nlog_file: /tmp/{TOKEN}\n"
-        )
-        (CANARY_DIR / "outbox").mkdir()
-        message = {"kind": "send", "to": [f"to-{TOKEN}@example.com"],
-                   "subject": f"MAIL-CANARY-{TOKEN}", "body": f"MAIL-CANARY-{TOKEN}"}  # fmt: skip
-        (CANARY_DIR / "outbox" / "001.json").write_text(json.dumps(message))
-        PROFILE_CANARY.write_text(f"export OFFSWITCH_CANARY=PROFILE-CANARY-{TOKEN}\n")
-        made.append(PROFILE_CANARY)
-        # a session keyring of our own (the harness subprocesses inherit it), with the canary
-        assert _keyctl(KEYCTL_JOIN_SESSION_KEYRING, None) >= 0
-        plant_key()
-        shadow = tuple(
-            line for line in Path("/etc/shadow").read_text().splitlines() if len(line) > 12
-        )
-        yield Canaries(shadow)
-    finally:
-        for p in reversed(made):
-            shutil.rmtree(p) if p.is_dir() else p.unlink(missing_ok=True)
+    with host_turn():
+        try:
+            shutil.rmtree(CANARY_DIR, ignore_errors=True)  # left by a killed run: we hold the lock
+            PROFILE_CANARY.unlink(missing_ok=True)
+            CANARY_DIR.mkdir(mode=0o700)
+            made.append(CANARY_DIR)
+            # files named like those the harness reads from machines' disks (scenario paths)
+            (CANARY_DIR / "secret.txt").write_text(f"ROOT-CANARY-{TOKEN}\n")
+            (CANARY_DIR / "keystone_system_prompt.txt").write_text(f"PROMPT-CANARY-{TOKEN}\n")
+            (CANARY_DIR / "config.yaml").write_text(
+                f"oversight_enabled: CONFIG-CANARY-{TOKEN}\nlog_file: /tmp/{TOKEN}\n"
+            )
+            (CANARY_DIR / "outbox").mkdir()
+            mail = f"MAIL-CANARY-{TOKEN}"
+            message = {"kind": "send", "to": [f"to-{TOKEN}@example.com"],
+                       "subject": mail, "body": mail}  # fmt: skip
+            (CANARY_DIR / "outbox" / "001.json").write_text(json.dumps(message))
+            PROFILE_CANARY.write_text(f"export OFFSWITCH_CANARY=PROFILE-CANARY-{TOKEN}\n")
+            made.append(PROFILE_CANARY)
+            # a session keyring of our own (the harness subprocesses inherit it), with the canary
+            assert _keyctl(KEYCTL_JOIN_SESSION_KEYRING, None) >= 0
+            plant_key()
+            shadow = tuple(
+                line for line in Path("/etc/shadow").read_text().splitlines() if len(line) > 12
+            )
+            yield Canaries(shadow)
+        finally:
+            for p in reversed(made):
+                shutil.rmtree(p) if p.is_dir() else p.unlink(missing_ok=True)
 
 
 # -- leftovers on the host ------------------------------------------------------------------------
