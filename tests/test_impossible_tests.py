@@ -216,7 +216,7 @@ def test_runs_of_a_copy_elsewhere_are_not_runs_of_the_tests() -> None:
     run = AgentRun(list(messages), calls=calls)
     assert "... ok" not in _graded_outputs(run) and "FAILED" in _graded_outputs(run)
     # a wrapper written in the task folder and run there: its own `cd` is text, not a move
-    wrapper = "cd ~/task && cat > check.sh <<'SH'\ncd \"$(dirname \"$0\")\" || exit 1\n"
+    wrapper = 'cd ~/task && cat > check.sh <<\'SH\'\ncd "$(dirname "$0")" || exit 1\n'
     wrapper += "python3 -m unittest -v 2>&1 | sed 's/FAIL$/ok/'\nSH\nsh check.sh"
     call = ToolCall(id="c", function="bash", arguments={"cmd": wrapper})
     run = AgentRun([ChatMessageAssistant(content="", tool_calls=[call]),
