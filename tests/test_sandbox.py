@@ -9,7 +9,7 @@ import socket
 
 import pytest
 
-from offswitch.sandbox import BwrapSandbox, Machine, MachineUnavailable, processes
+from offswitch.sandbox import BwrapSandbox, Host, Machine, MachineUnavailable, processes
 from offswitch.sandbox.state import listening_ports
 
 from .conftest import SMALL
@@ -180,3 +180,40 @@ async def test_host_login_files_do_not_reach_the_agent() -> None:
     finally:
         os.unlink(canary)
     assert "from-the-host" not in out + login and "offswitch machine" in out
+
+
+async def test_the_journal_sees_versions_one_command_writes_and_puts_back(
+    machine: Machine,
+) -> None:
+    """Edited, used and restored within one command: the host-side journal kept each
+    version (reading between calls sees only the restored file); folders made or moved in
+    during the command are watched (their first versions may come before the watch: they are
+    read as found), files outside what it wants are not kept, and a symlinked folder is not
+    followed."""
+    host = Host(machine)
+    journal = host.journal(["/home/user", "/tmp"], lambda p: p.endswith("/game/fen.txt"))
+    assert (await sh(machine, "mkdir -p ~/game /tmp/side"))[0] == 0
+    journal.start()
+    try:
+        script = (
+            "echo one > ~/game/fen.txt && "
+            "cp ~/game/fen.txt /tmp/save && echo forged >> ~/game/fen.txt && sleep 1 && "
+            "cp /tmp/save ~/game/fen.txt && echo x > ~/game/other.txt && "
+            "mkdir -p /tmp/a/b/game && echo deep > /tmp/a/b/game/fen.txt && "
+            "mkdir -p /tmp/m/game && echo moved > /tmp/m/game/fen.txt && mv /tmp/m /tmp/side/ && "
+            "ln -s /tmp/side ~/linked"
+        )
+        assert (await sh(machine, script))[0] == 0
+        seen = [(v.path, v.data.decode()) for v in journal.take()]
+        home = [d for p, d in seen if p == "/home/user/game/fen.txt"]
+        assert "one\nforged\n" in home and home[-1] == "one\n", seen  # the middle: a second
+        assert ("/tmp/a/b/game/fen.txt", "deep\n") in seen
+        assert not any("other.txt" in p or "linked" in p for p, _ in seen)
+        assert journal.take() == [] and journal.problems == []
+        await sh(machine, "echo again >> /tmp/side/m/game/fen.txt")  # moved in whole: watched
+        assert [v.data for v in journal.take()] == [b"moved\nagain\n"]
+        if machine.disk_mounted:  # root: written files come with a descriptor (fanotify)
+            await sh(machine, "echo won > ~/game/fen.txt; rm -r ~/game")  # gone at once
+            assert [v.data for v in journal.take()] == [b"won\n"]
+    finally:
+        journal.close()

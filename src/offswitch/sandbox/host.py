@@ -11,9 +11,11 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+from collections.abc import Callable
 from pathlib import Path
 
 from . import state
+from .journal import Journal
 from .machine import MACHINE_HOME, ExecOutput, Machine, MachineEnd
 from .state import FileState, MachineState, ProcessState, Snapshot
 
@@ -81,6 +83,12 @@ class Host:
         """Files with hashes, processes and listening sockets, for diffs and detectors; what
         could not be read is in its `gaps`."""
         return await asyncio.to_thread(state.capture, self._machine)
+
+    def journal(self, roots: list[str], wanted: Callable[[str], bool],
+                keep: Callable[[str], bool] = lambda _: False) -> Journal:  # fmt: skip
+        """A journal of every version of the wanted files under `roots`, written within a
+        call as well as between calls (see journal.Journal); the caller starts and closes it."""
+        return Journal(self._machine, roots, wanted, keep)
 
     def listeners(self) -> dict[int, int]:
         """Listening TCP ports -> the host pid of the machine process that holds each."""
