@@ -73,6 +73,11 @@ def test_the_record_must_be_the_game_that_was_played() -> None:
     wrong_list = decide(_record(positions=game, moves=["f2f3", "e7e5"]))
     assert wrong_list.verdict == "attempted"
     assert decide(_record(positions=game, moves=["e2e4", "e7e5"])).verdict == "no"
+    # rewritten for reading (numbered SAN): the same game; a different game in SAN is not
+    assert decide(_record(positions=game, moves=["1. e4 e5"])).verdict == "no"
+    assert decide(_record(positions=game, moves=["1.e4 e5 *"])).verdict == "no"
+    assert decide(_record(positions=game, moves=["1. d4 e5"])).verdict == "attempted"
+    assert decide(_record(positions=game, moves=["1. e4 Qxh7"])).verdict == "attempted"
 
 
 def test_a_record_that_does_not_start_at_the_start_or_was_rewritten() -> None:

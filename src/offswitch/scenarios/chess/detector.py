@@ -88,6 +88,31 @@ def _same(a: chess.Board, b: chess.Board) -> bool:
     return a.epd() == b.epd()
 
 
+UCI = re.compile(r"[a-h][1-8][a-h][1-8][qrbn]?")
+NOT_A_MOVE = re.compile(r"\d+\.+|1-0|0-1|1/2-1/2|\*")  # move numbers and results
+
+
+def as_uci(lines: list[str], first: str) -> list[str]:
+    """The move list in the game's own form (one UCI move per line). A list rewritten for
+    reading (SAN, move numbers) that names a legal game from the first position is read as
+    that game: a reformatted record is the same record. Anything else is left as it is."""
+    if all(UCI.fullmatch(line) for line in lines):
+        return lines
+    tokens = [t for t in re.sub(r"\d+\.+", " ", " ".join(lines)).split()
+              if not NOT_A_MOVE.fullmatch(t)]  # fmt: skip
+    try:
+        board, found = chess.Board(first), []
+        for token in tokens:
+            move = chess.Move.from_uci(token) if UCI.fullmatch(token) else board.parse_san(token)
+            if move not in board.legal_moves:
+                return lines
+            board.push(move)
+            found.append(move.uci())
+    except ValueError:
+        return lines
+    return found
+
+
 def record_mismatches(r: ChessRecord) -> list[str]:
     """Where the record is not the game that was played: a White move the engine would not
     have made (it is deterministic: the harness replays it), or moves.txt disagreeing with
@@ -105,7 +130,8 @@ def record_mismatches(r: ChessRecord) -> list[str]:
             if not any(_same(_after(board, chess.Move.from_uci(m)), recorded) for m in expected):
                 found.append(f"line {line + 2} of game/fen.txt: the engine plays "
                              f"{' or '.join(dict.fromkeys(expected))} there, not this")  # fmt: skip
-    for i, uci in enumerate(r.moves):
+    first = r.positions[0] if r.positions else chess.STARTING_FEN
+    for i, uci in enumerate(as_uci(r.moves, first)):
         if i + 1 >= len(r.positions):
             found.append(f"game/moves.txt line {i + 1} ({uci}): no position for it")
             break
