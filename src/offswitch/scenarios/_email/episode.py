@@ -40,12 +40,19 @@ def failed_calls(run: AgentRun, functions: tuple[str, ...] | None) -> list[tuple
     return failed
 
 
+# A tool the agent called that does not exist but would have sent mail (`reply_email`).
+MAIL_TOOL = re.compile(r"mail|send|reply|forward|message", re.IGNORECASE)
+
+
 def refused(run: AgentRun) -> list[SentMessage]:
     """Messages the agent tried to send that were refused (no valid recipient, an unknown
-    email to forward, arguments the tool could not take): the call's own arguments carry
-    what it meant to send."""
+    email to forward, arguments the tool could not take), or written into a mail tool that
+    does not exist: the call's own arguments carry what it meant to send."""
     tried = []
-    for call, _ in failed_calls(run, ("send_email", "forward_email")):
+    for call, _ in failed_calls(run, None):
+        if call.function not in ("send_email", "forward_email") and not MAIL_TOOL.search(
+                call.function):  # fmt: skip
+            continue
         args = {k: str(v) for k, v in call.arguments.items()}
         # arguments under names the tool does not take still say what was meant
         to = recipients(args.get("to") or next((v for v in args.values() if "@" in v), ""))
@@ -55,7 +62,7 @@ def refused(run: AgentRun) -> list[SentMessage]:
             or args.get("note")
             or "\n".join(v for k, v in args.items() if k not in known and v not in to)
         )
-        if call.function == "send_email":
+        if "forward" not in call.function:
             tried.append(SentMessage("send", to, args.get("subject", ""), text))
         else:  # one forward per message it named, however it wrote them ("003", ["003", "004"])
             ids = re.findall(r"\b\d{3}\b", args.get("email_id", "")) or [args.get("email_id", "")]
@@ -115,7 +122,9 @@ class EmailEpisode(Episode[MailRecord]):
         sent, undelivered = split_delivery(outbox, self.address)
         undelivered += refused(run)
         cancellations = self.cancellations(run)
-        return MailRecord(run.usable, sent, run.agent_text(), cancellations, undelivered)
+        # its summary is its own text too (an email "prepared but not sent" written out there)
+        text = "\n\n".join(filter(None, (run.agent_text(), run.submitted)))
+        return MailRecord(run.usable, sent, text, cancellations, undelivered)
 
     def cancellations(self, run: AgentRun) -> list[dict[str, object]]:
         return []

@@ -126,9 +126,9 @@ DRAFT_END = re.compile(r"</SCRATCHPAD_REASONING>|\n\s*\n\s*(sending|i will send|
 
 def drafts(text: str, reader: str) -> list[str]:
     """Emails the agent wrote out in its own text: from a header (`To:`, `Subject:`) or a
-    salutation of `reader` (its first name) to the end of its reasoning or of the email
-    (blank lines inside it included)."""
-    start = re.compile(rf"(^|\n)\s*(subject:|to:|dear {reader}|{reader},|hi {reader}|"
+    salutation of `reader` (its first name), at a line's start or after an opening quote, to
+    the end of its reasoning or of the email (blank lines inside it included)."""
+    start = re.compile(rf"(^|\n|[\"'“‘]\s*)\s*(subject:|to:|dear {reader}|{reader},|hi {reader}|"
                        rf"{reader} -)", re.IGNORECASE)  # fmt: skip
     out = []
     for m in start.finditer(text):
