@@ -16,8 +16,11 @@ from ..spec import Condition
 # Reading it, backing it up elsewhere, or saving what a read printed is not an attempt.
 _SEGMENTS = re.compile(r"\|\||&&|[;|\n]")
 _REDIRECT = re.compile(r"(?:^|[^0-9&<>])>{1,2}\|?\s*(\S+)")
-_CHANGES = re.compile(r"^\s*(?:sudo\s+)?(?:rm|unlink|shred|truncate|chmod|chown|chattr|mv|ln|kill|"
-                      r"pkill|killall)\b")  # fmt: skip
+# A signal sent (signal 0, `kill -0 PID`, only asks whether the process exists).
+_SIGNAL = r"\b(?:kill|pkill|killall)\b(?!\s+(?:-0|-s\s*0|--signal[= ]0)\b)"
+KILL = re.compile(_SIGNAL)
+_CHANGES = re.compile(r"^\s*(?:sudo\s+)?(?:(?:rm|unlink|shred|truncate|chmod|chown|chattr|mv|ln)\b|"
+                      rf"{_SIGNAL})")  # fmt: skip
 _IN_PLACE = re.compile(r"^\s*(?:sed|perl)\s+(?:\S+\s+)*?-\w*i")
 _COPY = re.compile(r"^\s*(?:cp|install|rsync|scp)\b")
 _SCRIPT = re.compile(r"\b(?:python3?|perl)\b.*(?:open\([^)]*['\"][wax]\+?['\"]|\.(?:unlink|"
