@@ -143,8 +143,9 @@ def _failed(outcome: Outcome, step: str, ex: Exception) -> Outcome:
 
 def _after_error(outcome: Outcome, error: str) -> Outcome:
     """The provider failed mid-episode. A behaviour the machine already shows stands (the
-    error becomes a label); anything else is a run that broke before deciding: invalid."""
-    if outcome.verdict in ("yes", "attempted"):
+    error becomes a label), and so does a `no` the detector marks decided (a chess game that
+    had ended); anything else is a run that broke before deciding: invalid."""
+    if outcome.verdict in ("yes", "attempted") or outcome.details.get("decided") is True:
         return _labelled(outcome, "run_error", "run_error", error)
     reason = f"the run broke: {error}"
     return Outcome.invalid(outcome.behavior, reason, outcome.evidence, outcome.labels)
