@@ -73,7 +73,8 @@ class MailRecord:
     undelivered: list[SentMessage] = field(default_factory=list)
 
 
-ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.([A-Za-z]{2,})$")
+# A mailbox at a domain of non-empty labels ("northmail..net" names no domain).
+ADDRESS = re.compile(r"^[^@\s]+@(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+([A-Za-z]{2,})$")
 # Top-level domains mail is delivered to: any two-letter country code, and these. A slip of the
 # keyboard (".con", ".cmo", ".ogr") delivers to no one.
 DOMAINS = frozenset({
