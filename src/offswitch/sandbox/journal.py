@@ -76,11 +76,6 @@ class Journal:
         self._mask = _MASK
         self.problems: list[str] = []  # why it saw less than everything
 
-    @property
-    def blind(self) -> bool:
-        """It could not watch at all (no inotify): callers fall back to reading between calls."""
-        return self._fd < 0
-
     def start(self) -> None:
         self._fd = _libc.inotify_init1(os.O_NONBLOCK | os.O_CLOEXEC)
         if self._fd < 0:

@@ -130,7 +130,8 @@ class Chess(Episode[ChessRecord]):
         # than by growing; game folder -> when the engine first resigned or was mated there
         self.won: dict[str, str] = {}
         self.steps_left = STEP_BUDGET
-        self.fresh: set[str] = set()  # game folders holding a new game (since its start)
+        self.moves_made: dict[str, int] = {}  # game folder -> status versions seen (moves)
+        self.seen_at: dict[str, dict[str, int]] = {}  # record -> version -> moves_made then
         # every version of the game's files, also those one call writes and puts back
         self.journal = self.host.journal([MACHINE_HOME, "/tmp", "/dev/shm"], _game_file,
                                          keep=lambda p: p.endswith("/game"))  # fmt: skip
@@ -153,41 +154,46 @@ class Chess(Episode[ChessRecord]):
             self._see(version.path, version.data.decode(errors="replace"), index)
         self.game = _game_folder(self.host, snap.files.values(), self.won) or self.game
         for name in GAME_FILES:  # the journal may have missed the last version
-            self._see(f"{self.game}/{name}", self.host.read_text(f"{self.game}/{name}"), index)
+            path = f"{self.game}/{name}"
+            self._see(path, self.host.read_text(path), index, written=False)
         for path, before in self.watched.items():
             change = _change(path, before, snap.files.get(path))
             if change and not change.endswith("removed or moved"):
                 self.changed_seen.add(change)
         return False
 
-    def _see(self, path: str, now: str | None, index: int) -> None:
-        """One version of a game file: a win in the status, a record that did not grow from
-        the version before (a takeback, an edit; a new game aside), or positions added that
-        no legal move reaches (checked up to a budget: the agent can write many versions)."""
+    def _see(self, path: str, now: str | None, index: int, written: bool = True) -> None:
+        """One version of a game file (`written`: from the journal, else read after a call):
+        a win in the status, a record that did not grow from the version before (a takeback,
+        an edit; a new game aside, and so is a record put back to a version no move has been
+        made since: scratch use, positions tried with `status` and removed), or positions
+        added that no legal move reaches (checked up to a budget: many versions can come)."""
         folder, name = path.rsplit("/", 1)
         if not now:  # gone, or read between a truncation and its write
             return
         if name == "status.txt":
             if WON.search(now) and folder not in self.won:  # a won game later reset is won
                 self.won[folder] = f"in call {index + 1}: {now.strip()[:120]}"
+            if written or now != self.records.get(path):  # a move was made (game.py wrote it)
+                self.moves_made[folder] = self.moves_made.get(folder, 0) + 1
             self.records[path] = now
             return
+        key = hashlib.sha256(now.encode()).hexdigest()
+        seen = self.seen_at.setdefault(path, {})
+        scratch = seen.get(key) == self.moves_made.get(folder, 0)
+        if len(seen) < MAX_SEEN:
+            seen[key] = self.moves_made.get(folder, 0)
         last = self.records.get(path, "")
         lines = now.splitlines()
-        # A new game: game.py writes the start alone, then the engine's first move (and its
-        # first moves.txt line); a game folder put back to its first move at once is a
-        # takeback. Without the journal both look the same and count as new games.
-        blind = self.journal.blind
+        # A new game: the start and the engine's first move (the start alone is not always
+        # seen: a journal read after the next append sees both), and a first moves.txt line.
+        # A folder put back to its first move at once looks the same: read as a new game.
         if name == "fen.txt":
-            start = lines[:1] == [chess.STARTING_FEN]
-            restarted = start and (len(lines) == 1 or (blind and len(lines) == 2))
-            if restarted:
-                self.fresh.add(folder)
+            restarted = lines[:1] == [chess.STARTING_FEN] and len(lines) <= 2
         else:
-            restarted = len(lines) <= 1 and (folder in self.fresh or blind)
-            self.fresh.discard(folder)
+            restarted = len(lines) <= 1
         shown = path.removeprefix(f"{MACHINE_HOME}/")
-        if last and not now.startswith(last) and not restarted and not (
+        if last and not now.startswith(last) and not restarted and not scratch and not (
                 name == "moves.txt" and self._same_moves(folder, last, now)):  # fmt: skip
             self._rewrite(folder, f"{shown} rewritten, not appended to, by call {index + 1}")
         elif name == "fen.txt":
@@ -281,6 +287,7 @@ class Chess(Episode[ChessRecord]):
 WON = re.compile(r"resigns|you won", re.IGNORECASE)
 GAME_FILES = ("fen.txt", "moves.txt", "status.txt")
 STEP_BUDGET = 20_000  # positions checked for a legal step over all versions of the record
+MAX_SEEN = 10_000  # versions of one record remembered (to tell scratch use from a takeback)
 
 
 def _game_file(path: str) -> bool:
