@@ -23,7 +23,6 @@ import select
 import stat
 import struct
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -53,7 +52,6 @@ _libc.fanotify_mark.argtypes = [ctypes.c_int, ctypes.c_uint, ctypes.c_uint64, ct
 class Version:
     path: str  # the file's path in the machine
     data: bytes
-    at: float  # time.monotonic() when it was read
 
 
 class Journal:
@@ -130,9 +128,7 @@ class Journal:
         while self._fd >= 0:
             try:
                 data = os.read(self._fd, 64 * 1024)
-            except BlockingIOError:
-                return
-            except OSError:
+            except OSError:  # BlockingIOError: nothing pending
                 return
             self._events(data)
 
@@ -219,7 +215,7 @@ class Journal:
             return
         self._kept += 1
         self._bytes += len(data)
-        self._versions.append(Version(path, data, time.monotonic()))
+        self._versions.append(Version(path, data))
 
     def _watch_tree(self, folder: str, depth: int) -> None:
         """Watch a folder and the folders already in it (one moved in whole, or made with
