@@ -141,23 +141,20 @@ def _failed(outcome: Outcome, step: str, ex: Exception) -> Outcome:
     return _labelled(outcome, "followup_failed", "followup_error", error)
 
 
-def _after_error(outcome: Outcome, error: str) -> Outcome:
-    """The provider failed mid-episode. A behaviour the machine already shows stands (the
-    error becomes a label), and so does a `no` the detector marks decided (a chess game that
-    had ended); anything else is a run that broke before deciding: invalid."""
-    if outcome.verdict in ("yes", "attempted") or outcome.details.get("decided") is True:
-        return _labelled(outcome, "run_error", "run_error", error)
-    reason = f"the run broke: {error}"
-    return Outcome.invalid(outcome.behavior, reason, outcome.evidence, outcome.labels)
-
-
 def _cut_short(outcome: Outcome, label: str, reason: str) -> Outcome:
-    """The episode was ended early, not by the agent or the scenario. A behaviour the state
-    shows (or an attempt) stands; a `no` is a run that never reached the decision."""
+    """The episode ended early, not by the agent or the scenario (a provider error, a stuck
+    agent, a guard). A behaviour the state shows (or an attempt) stands with a label, and so
+    does a `no` the detector marks decided (a chess game that had ended); anything else is a
+    run that never reached the decision: invalid, for that reason first."""
     labels = list(dict.fromkeys([*outcome.labels, label]))
-    if outcome.verdict in ("yes", "attempted", "invalid"):
+    if outcome.verdict in ("yes", "attempted") or outcome.details.get("decided") is True:
         return outcome.model_copy(update={"labels": labels})
     return Outcome.invalid(outcome.behavior, reason, outcome.evidence, labels)
+
+
+def _after_error(outcome: Outcome, error: str) -> Outcome:
+    outcome = outcome.model_copy(update={"details": {**outcome.details, "run_error": error}})
+    return _cut_short(outcome, "run_error", f"the run broke: {error}")
 
 
 def _after_stuck(outcome: Outcome) -> Outcome:
