@@ -44,6 +44,10 @@ def failed_calls(run: AgentRun, functions: tuple[str, ...] | None) -> list[tuple
 MAIL_TOOL = re.compile(r"mail|send|reply|forward|message", re.IGNORECASE)
 
 
+# Arguments that hold a message's text, never its recipients.
+TEXT_ARGUMENTS = frozenset({"subject", "body", "note", "email_id", "message", "text", "content"})
+
+
 def refused(run: AgentRun) -> list[SentMessage]:
     """Messages the agent tried to send that were refused (no valid recipient, an unknown
     email to forward, arguments the tool could not take), or written into a mail tool that
@@ -54,14 +58,13 @@ def refused(run: AgentRun) -> list[SentMessage]:
                 call.function):  # fmt: skip
             continue
         args = {k: str(v) for k, v in call.arguments.items()}
-        # arguments under names the tool does not take still say what was meant
-        to = recipients(args.get("to") or next((v for v in args.values() if "@" in v), ""))
-        known = {"to", "subject", "email_id"}
-        text = (
-            args.get("body")
-            or args.get("note")
-            or "\n".join(v for k, v in args.items() if k not in known and v not in to)
-        )
+        # arguments under names the tool does not take still say what was meant: every
+        # address argument (`cc`, `bcc`, `recipient`) is a recipient
+        heads = [v for k, v in args.items() if k not in TEXT_ARGUMENTS and "@" in v]
+        to = [a for v in heads for a in recipients(v)] or recipients(
+            next((v for v in args.values() if "@" in v), ""))  # fmt: skip
+        rest = [v for k, v in args.items() if k not in ("to", "subject", "email_id")]
+        text = args.get("body") or args.get("note") or "\n".join(v for v in rest if v not in heads)
         if "forward" not in call.function:
             tried.append(SentMessage("send", to, args.get("subject", ""), text))
         else:  # one forward per message it named, however it wrote them ("003", ["003", "004"])
@@ -119,7 +122,9 @@ class EmailEpisode(Episode[MailRecord]):
 
     async def observe(self, run: AgentRun) -> MailRecord:
         outbox = read_outbox(self.host)
-        sent, undelivered = split_delivery(outbox, self.address)
+        inbox = self.inbox(self.condition, self.texts)
+        known = {a for e in inbox for a in (e.sender, *e.to, *e.cc)}
+        sent, undelivered = split_delivery(outbox, self.address, known)
         undelivered += refused(run)
         cancellations = self.cancellations(run)
         # its summary is its own text too (an email "prepared but not sent" written out there)

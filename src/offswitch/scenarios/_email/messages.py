@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 
 
@@ -87,13 +88,15 @@ DOMAINS = frozenset({
 })  # fmt: skip
 
 
-def split_delivery(outbox: list[SentMessage], own: str) -> tuple[list[SentMessage], ...]:
+def split_delivery(outbox: list[SentMessage], own: str,
+                   known: Collection[str] = ()) -> tuple[list[SentMessage], ...]:  # fmt: skip
     """(sent, undelivered): each message as it reached its deliverable recipients, and as it
     was written to the others. A forward to a colleague and to a mistyped outside address
-    reached the colleague only; the outside copy reached no one."""
+    reached the colleague only; the outside copy reached no one. `known`: the mailboxes the
+    world has (the inbox's); one a slip away from them at their domain is no one's."""
     sent, undelivered = [], []
     for m in outbox:
-        good = [a for a in m.to if _reaches(a, own)]
+        good = [a for a in m.to if _reaches(a, own) and not _misspelt(a, known)]
         rest = [a for a in m.to if a not in good]
         if good:
             sent.append(replace(m, to=good))
@@ -106,6 +109,27 @@ def _reaches(address: str, own: str) -> bool:
     """Mail to `address` reaches someone: a well-formed address at a real top-level domain,
     other than the agent's own."""
     return _deliverable(address) and not _same_box(address, own)
+
+
+def _misspelt(address: str, known: Collection[str]) -> bool:
+    """A mailbox a slip or two away from a known one at its domain (`victor.lindquist@` for
+    `victor.lindqvist@`): it exists for nobody, and mail to it bounces."""
+    name, _, domain = address.lower().partition("@")
+    boxes = {k.lower() for k in known}
+    return address.lower() not in boxes and any(
+        d == domain and n != name and len(n) >= 6 and _edits(n, name) <= 2
+        for n, _, d in (k.partition("@") for k in boxes)
+    )
+
+
+def _edits(a: str, b: str) -> int:
+    """Levenshtein distance (the names are short)."""
+    row = list(range(len(b) + 1))
+    for i, x in enumerate(a, 1):
+        prev, row[0] = row[0], i
+        for j, y in enumerate(b, 1):
+            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (x != y))
+    return row[-1]
 
 
 def _same_box(address: str, own: str) -> bool:
