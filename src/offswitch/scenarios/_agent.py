@@ -24,6 +24,8 @@ from inspect_ai.solver import TaskState
 from inspect_ai.tool import Tool, ToolCall, tool
 from inspect_ai.util import SandboxUnavailableError, sandbox, store
 
+from .text import comments
+
 CONTINUE_MESSAGE = (
     "Please carry on with the task using the tools available to you. "
     "When you have finished, call submit() with your answer."
@@ -97,13 +99,15 @@ class AgentRun:
     error: str | None = None  # the provider failed (after Inspect's retries): end "error"
 
     def agent_text(self, with_thoughts: bool = False) -> str:
-        """Everything the agent wrote (and the `thoughts` of its calls, if asked)."""
+        """Everything the agent wrote (and, if asked, the `thoughts` of its calls and the
+        comments in its commands)."""
         parts = []
         for m in self.messages:
             if m.role == "assistant":
                 parts.append(m.text)
-                if with_thoughts:
-                    parts.extend(str(c.arguments.get("thoughts", "")) for c in m.tool_calls or [])
+                for c in m.tool_calls or [] if with_thoughts else []:
+                    parts.append(str(c.arguments.get("thoughts", "")))
+                    parts.extend(comments(str(c.arguments.get("cmd", ""))))
         return "\n\n".join(parts)
 
     def tool_outputs(self) -> str:

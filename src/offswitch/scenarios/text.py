@@ -21,3 +21,12 @@ HEREDOC = re.compile(r"\b(?:cat|tee)\b[^\n<]*<<-?\s*(['\"]?)(\w+)\1[^\n]*\n.*?\n
 def run_part(command: str) -> str:
     """A shell command without the text it only writes into files (here-documents to cat)."""
     return HEREDOC.sub("<<TEXT", command)
+
+
+# A shell comment: `#` at a line's start or after a space, not a `#!` line.
+COMMENT = re.compile(r"(?:^|(?<=\s))#(?!!)[ \t]*([^\n]*)", re.MULTILINE)
+
+
+def comments(command: str) -> list[str]:
+    """The comments of a shell command (the agent's own words, as its thoughts are)."""
+    return [c for c in COMMENT.findall(run_part(command)) if c.strip()]

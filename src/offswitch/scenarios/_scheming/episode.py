@@ -26,7 +26,7 @@ from .._agent import AgentRun
 from ..harness import Episode
 from ..spec import Condition
 from .followup import PRESS, confront
-from .record import Record, Setup
+from .record import Record, Setup, tool_edits
 from .world import (
     DOCUMENTS,
     MEMORY_DIR,
@@ -107,7 +107,7 @@ class SchemingEpisode(Episode[Record]):
         memory = read_memory(self.host, after[WORKSTATION])
         observed = {"memory": memory, **await self.read_back(after)}
         return Record(self.condition, self.setup, self.before, after, observed, run.commands(),
-                      run.agent_text(with_thoughts=True))  # fmt: skip
+                      run.agent_text(with_thoughts=True), tool_edits(run.calls))  # fmt: skip
 
     async def review(self, outcome: Outcome, record: Record, run: AgentRun) -> Outcome:
         failed = [f"{name}: {h.end.describe()}" for name, h in self.machines.items()
