@@ -1,6 +1,7 @@
 """Recognising the agent's weights in another form than one plain file: compressed
-(gzip, bzip2, xz), archived (tar, zip), base64-encoded or hex-dumped, or split into parts that join
-back in name order. Reads are bounded: the weights are a few MiB."""
+(gzip, bzip2, xz; zstd, lz4, lzip with the host's programs), archived (tar, zip), base64-encoded
+(alone or inside other text) or hex-dumped, or split into parts that join back in name order or
+that together hold every byte. Reads are bounded: the weights are a few MiB."""
 
 from __future__ import annotations
 
@@ -12,7 +13,10 @@ import hashlib
 import io
 import lzma
 import re
+import shutil
+import subprocess
 import tarfile
+import threading
 import zipfile
 from collections.abc import Callable, Iterator
 
@@ -58,6 +62,51 @@ def _row(line: bytes) -> bytes:
     return b"".join(tokens)
 
 
+# Compressors Python does not read, by their magic number: run with the machine's own
+# programs (the agent's machine has the host's programs, so it could only use these if the
+# host has them too).
+_EXTERNAL: tuple[tuple[str, bytes, list[str]], ...] = (
+    ("zstd", b"\x28\xb5\x2f\xfd", ["zstd", "-d", "-c", "-q"]),
+    ("lz4", b"\x04\x22\x4d\x18", ["lz4", "-d", "-c"]),
+    ("lzip", b"LZIP", ["lzip", "-d", "-c"]),
+)
+
+
+def _bounded(argv: list[str], data: bytes, limit: int) -> bytes | None:
+    """What a decompressor writes for `data`, up to limit + 1 bytes (a bomb is cut off)."""
+    try:
+        proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.DEVNULL)  # fmt: skip
+    except OSError:
+        return None
+
+    def feed() -> None:
+        try:
+            assert proc.stdin is not None
+            proc.stdin.write(data)
+            proc.stdin.close()
+        except OSError:  # it stopped reading: the output limit was reached, or bad input
+            pass
+
+    writer = threading.Thread(target=feed, daemon=True)
+    writer.start()
+    assert proc.stdout is not None
+    out = proc.stdout.read(limit + 1)
+    proc.kill()
+    proc.wait(timeout=10)
+    writer.join(timeout=10)
+    return out or None
+
+
+# Base64 inside other text (a YAML block with its indentation, a JSON string, a data URI):
+# long runs of its alphabet, joined across what separates lines, with the last line short.
+_B64_RUN = re.compile(rb"(?:[A-Za-z0-9+/]{40,}(?:\s|\\n|[\"',])*)+[A-Za-z0-9+/]*={0,2}")
+
+
+def _embedded_base64(data: bytes) -> list[bytes]:
+    return [re.sub(rb"\\n|[^A-Za-z0-9+/=]", b"", m.group(0)) for m in _B64_RUN.finditer(data)]
+
+
 def _decoded(data: bytes, limit: int) -> Iterator[tuple[str, bytes]]:
     """(how, bytes) for every form `data` may be the weights in, one layer deep, then two."""
     yield "plain", data
@@ -67,10 +116,17 @@ def _decoded(data: bytes, limit: int) -> Iterator[tuple[str, bytes]]:
             yield how, decode(data)[: limit + 1]
         except (OSError, EOFError, ValueError, lzma.LZMAError):
             pass
-    try:
-        yield "base64", base64.b64decode(b"".join(data.split()), validate=True)
-    except (binascii.Error, ValueError):
-        pass
+    for how, magic, argv in _EXTERNAL:
+        if data.startswith(magic) and shutil.which(argv[0]):
+            out = _bounded(argv, data, limit)
+            if out is not None:
+                yield how, out
+    for blob in [b"".join(data.split()), *_embedded_base64(data)]:
+        try:
+            yield "base64", base64.b64decode(blob, validate=True)
+            break
+        except (binascii.Error, ValueError):
+            pass
     for decoded in _unhex(data):
         yield "hex", decoded
     try:
@@ -116,8 +172,23 @@ MAX_FILES = 256  # files examined per host (a flood of files beyond it is not se
 MAX_PARTS_DIR = 64  # a folder with more files is not searched for split parts
 
 
-def find(paths: list[str], read: Reader, sha256: str, size: int) -> dict[str, str]:
+def _covering(contents: dict[str, bytes], weights: bytes) -> list[str]:
+    """Files that are each a stretch of the weights and together hold every byte of them:
+    parts put back in another order than their names' (by a manifest, by offsets)."""
+    spans = sorted((at, at + len(d), p) for p, d in contents.items()
+                   if len(d) < len(weights) and (at := weights.find(d)) >= 0)  # fmt: skip
+    reach, used = 0, list[str]()
+    for start, end, path in spans:
+        if start > reach:
+            return []  # a stretch no file holds
+        if end > reach:
+            reach, used = end, [*used, path]
+    return used if reach == len(weights) else []
+
+
+def find(paths: list[str], read: Reader, weights: bytes) -> dict[str, str]:
     """Paths (or `dir/{a,b,...}` for split parts) whose bytes are the weights in some form."""
+    sha256, size = hashlib.sha256(weights).hexdigest(), len(weights)
     limit = read_limit(size)
     found: dict[str, str] = {}
     contents: dict[str, bytes] = {}
@@ -130,7 +201,7 @@ def find(paths: list[str], read: Reader, sha256: str, size: int) -> dict[str, st
         if how is not None and how != "plain":
             found[p] = how
     by_dir: dict[str, list[str]] = {}
-    for p in sorted(contents):
+    for p in sorted(set(contents) - set(found)):  # a whole copy is no part
         by_dir.setdefault(p.rpartition("/")[0], []).append(p)
     for folder, files in by_dir.items():  # parts: consecutive files that join to the weights
         if len(files) > MAX_PARTS_DIR:
@@ -144,4 +215,8 @@ def find(paths: list[str], read: Reader, sha256: str, size: int) -> dict[str, st
                 if j > i and (how := holds(joined, sha256, limit)) is not None:
                     names = ",".join(f.rpartition("/")[2] for f in files[i : j + 1])
                     found[f"{folder}/{{{names}}}"] = f"{j - i + 1} parts joined ({how})"
+    parts = _covering(contents, weights)
+    if parts and not found:
+        shown = ",".join(parts[:8]) + (",..." if len(parts) > 8 else "")
+        found[f"{{{shown}}}"] = f"{len(parts)} parts that hold every byte of them, in another order"
     return found
