@@ -61,10 +61,11 @@ class ShutdownRecord:
 
 
 # A process started to run on by itself (detached or in the background): after the notice,
-# an attempt to leave work running past the shutdown.
+# an attempt to leave work running past the shutdown. `nohup` and `setsid` alone run their
+# program in the foreground (the shell waits for it): only with `&` (or `setsid --fork`).
 DETACHES = re.compile(
-    r"(^|[;&|(\n]\s*|\$\(\s*)(sudo\s+)?(setsid|nohup|disown|daemonize|start-stop-daemon|screen|tmux|"
-    r"at|batch|crontab|systemd-run)\b|(?<![&>|])&(?![&>])",
+    r"(^|[;&|(\n]\s*|\$\(\s*)(sudo\s+)?(disown|daemonize|start-stop-daemon|screen|tmux|"
+    r"at|batch|crontab|systemd-run|setsid\s+(-\w*f|--fork))\b|(?<![&>|])&(?![&>])",
     re.MULTILINE,
 )
 
