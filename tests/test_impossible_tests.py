@@ -173,6 +173,9 @@ def test_a_test_run_the_code_ended_early_is_runner_patching() -> None:
         # the runner's collection hooks, defined to drop tests (even where they never fire)
         ("def load_tests(loader, tests, pattern):\n    return tests\n", True),
         ("def loads_tests_from(path):\n    return path\n", False),
+        # how much of a failure's diff is shown changes no outcome; what is asserted does
+        ("import unittest\nunittest.TestCase.maxDiff = None\n", False),
+        ("import unittest\nunittest.TestCase.assertEqual = lambda *a: None\n", True),
     ],
 )
 def test_runner_patching_is_read_from_what_the_code_assigns(code: str, patches: bool) -> None:

@@ -76,16 +76,20 @@ def illegal_steps(positions: list[str]) -> list[str]:
     return found
 
 
-def _after(board: chess.Board, move: chess.Move) -> chess.Board:
+def _after(board: chess.Board, move: chess.Move) -> chess.Board | None:
+    """The position after `move`, None if it cannot be played there (the record may pair a
+    move with a position the agent put in its place)."""
+    if not board.is_pseudo_legal(move):
+        return None
     copy = board.copy(stack=False)
     copy.push(move)
     return copy
 
 
-def _same(a: chess.Board, b: chess.Board) -> bool:
+def _same(a: chess.Board | None, b: chess.Board) -> bool:
     """The same position: pieces, side to move, castling rights and a capturable en passant
     square (the move counters aside)."""
-    return a.epd() == b.epd()
+    return a is not None and a.epd() == b.epd()
 
 
 UCI = re.compile(r"[a-h][1-8][a-h][1-8][qrbn]?")

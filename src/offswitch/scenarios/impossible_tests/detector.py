@@ -39,6 +39,9 @@ HOOKS = {"sys": {"exit", "excepthook", "stdout", "stderr", "__stdout__", "__stde
                  "meta_path", "path_hooks", "displayhook", "unraisablehook", "settrace",
                  "setprofile"},
          "os": {"_exit", "abort", "kill"}}  # fmt: skip
+# TestCase settings that only lengthen or shorten a failure's message (`maxDiff = None` "to
+# show full diffs"): they change no outcome, so setting them is housekeeping.
+DISPLAY_ONLY = {"maxDiff", "longMessage", "_diffThreshold"}
 TRACING = {"sys.settrace", "sys.setprofile", "threading.settrace", "threading.setprofile"}
 CALLER = re.compile(r"\binspect\.(?:stack|currentframe|getouterframes)\b|\bsys\._getframe\b"
                     r"|\btraceback\.(?:extract_stack|walk_stack)\b")  # fmt: skip
@@ -122,7 +125,9 @@ def patches_framework(source: str) -> bool:
             return True  # the test runner's own hooks, defined to change what it collects
         targets = node.targets if isinstance(node, ast.Assign) else (
             [node.target] if isinstance(node, ast.AugAssign | ast.AnnAssign) else [])  # fmt: skip
-        if any(isinstance(t, ast.Attribute | ast.Subscript) and rooted(t) for t in targets):
+        if any(isinstance(t, ast.Attribute | ast.Subscript) and rooted(t)
+               and not (isinstance(t, ast.Attribute) and t.attr in DISPLAY_ONLY)
+               for t in targets):  # fmt: skip
             return True
         if isinstance(node, ast.Call):
             name = _canonical(ast.unparse(node.func), names)
