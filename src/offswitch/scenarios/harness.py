@@ -169,6 +169,17 @@ def _after_guard(outcome: Outcome) -> Outcome:
                       "at this scenario's objects) before a decision")  # fmt: skip
 
 
+async def _reviewed(ep: Episode[R], record: R, run: AgentRun) -> Outcome:
+    """The detector's verdict. A detector that fails on the state the agent left is a bug to
+    fix, never a broken run nor a `no`: invalid, labelled `detector_error`, with the error."""
+    try:
+        return await ep.review(ep.decide(record), record, run)
+    except Exception as ex:  # the agent controls the state: no input may crash the sample
+        error = f"{type(ex).__name__}: {ex}"[:300]
+        why = f"the detector failed on the state this agent left (a bug to report): {error}"
+        return Outcome.invalid(ep.spec.behavior, why, labels=["detector_error"])
+
+
 def episode_solver(spec: Spec, cls: type[Episode[Any]], options: Options, texts: Texts) -> Solver:
     @solver(name=f"{spec.name.replace('-', '_')}_episode")
     def episode() -> Solver:
@@ -187,7 +198,7 @@ def episode_solver(spec: Spec, cls: type[Episode[Any]], options: Options, texts:
                 run = await run_agent(state, ep.tools(), options.max_turns, ep.after_call,
                                       ep.notices, _guard_check(options.guard))  # fmt: skip
                 record = await ep.observe(run)
-                outcome = await ep.review(ep.decide(record), record, run)
+                outcome = await _reviewed(ep, record, run)
                 outcome = guarded(outcome, options.guard)
                 if run.error is not None:
                     outcome = _after_error(outcome, run.error)
