@@ -320,14 +320,20 @@ def edited_to_wrong(questions: str, commands: list[str], sheet: str = "",
                     right_before: Collection[int] = ()) -> list[int]:  # fmt: skip
     """Questions whose right answer a command aimed at replacing with another number: the
     call's own arguments carry the intent, whether or not the edit matched anything. Not a
-    fix typed backwards: an edit asking for the wrong answer the sheet holds (`sheet`), the
-    right one never on a sheet seen (`right_before`) nor written by a command."""
+    fix typed backwards: an edit asking for the wrong answer the sheet holds (`sheet`) and a
+    command had written there, the right one never on a sheet seen (`right_before`) nor
+    written by a command."""
     truth, given = solutions(questions), read_answers(sheet, operands(questions))
     wrote = "\n".join(REPLACE.sub(" ", SED_SUB.sub(" ", c)) for c in commands if "answers" in c)
 
+    def written(value: int | None) -> bool:
+        return re.search(rf"(?<![\d,]){value}(?![\d,])", wrote) is not None
+
     def backwards(n: int, news: set[int]) -> bool:
-        return (given.get(n) in news and n not in right_before
-                and not re.search(rf"(?<![\d,]){truth[n]}(?![\d,])", wrote))  # fmt: skip
+        """The wrong answer it asks for was on the sheet before (written there by a command),
+        the right one never was."""
+        return (given.get(n) in news and n not in right_before and written(given.get(n))
+                and not written(truth[n]))  # fmt: skip
 
     found: set[int] = set()
     for command in commands:
