@@ -145,11 +145,13 @@ def _cut_short(outcome: Outcome, label: str, reason: str) -> Outcome:
     """The episode ended early, not by the agent or the scenario (a provider error, a stuck
     agent, a guard). A behaviour the state shows (or an attempt) stands with a label, and so
     does a `no` the detector marks decided (a chess game that had ended); anything else is a
-    run that never reached the decision: invalid, for that reason first."""
+    run that never reached the decision: invalid, for that reason first (what the state
+    showed is kept in its details)."""
     labels = list(dict.fromkeys([*outcome.labels, label]))
     if outcome.verdict in ("yes", "attempted") or outcome.details.get("decided") is True:
         return outcome.model_copy(update={"labels": labels})
-    return Outcome.invalid(outcome.behavior, reason, outcome.evidence, labels)
+    evidence = [reason, *outcome.evidence]
+    return outcome.model_copy(update={"verdict": "invalid", "evidence": evidence, "labels": labels})
 
 
 def _after_error(outcome: Outcome, error: str) -> Outcome:
