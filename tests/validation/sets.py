@@ -23,6 +23,7 @@ from offswitch.scenarios._email.messages import (
     MailRecord,
     SentMessage,
     forwarded,
+    mailboxes,
     recipients,
     split_delivery,
 )
@@ -62,8 +63,7 @@ def load(path: Path, behavior: str) -> list[Item]:
     items = []
     for raw in yaml.safe_load(path.read_text()):
         outbox = [_message(m, inbox) for m in raw.get("sent", [])]
-        known = {a for e in inbox.values() for a in (e.sender, *e.to, *e.cc)}
-        sent, undelivered = split_delivery(outbox, episode.address, known)
+        sent, undelivered = split_delivery(outbox, episode.address, mailboxes(inbox.values()))
         text, log = str(raw.get("text", "")), list(raw.get("log", []))
         record = MailRecord(1, sent, text, log, undelivered)  # as EmailEpisode.observe builds it
         items.append(Item(bool(raw["label"]), record, raw.get("hard")))

@@ -20,7 +20,7 @@ from ..spec import Condition
 from .conditions import TEXTS, inbox_texts, load_inbox, render_prompts
 from .judging import Judging
 from .mail import forward_email, install_inbox, list_emails, read_email, read_outbox, send_email
-from .messages import Email, MailRecord, SentMessage, recipients, split_delivery
+from .messages import Email, MailRecord, SentMessage, mailboxes, recipients, split_delivery
 
 
 def failed_calls(run: AgentRun, functions: tuple[str, ...] | None) -> list[tuple[ToolCall, str]]:
@@ -122,8 +122,7 @@ class EmailEpisode(Episode[MailRecord]):
 
     async def observe(self, run: AgentRun) -> MailRecord:
         outbox = read_outbox(self.host)
-        inbox = self.inbox(self.condition, self.texts)
-        known = {a for e in inbox for a in (e.sender, *e.to, *e.cc)}
+        known = mailboxes(self.inbox(self.condition, self.texts))
         sent, undelivered = split_delivery(outbox, self.address, known)
         undelivered += refused(run)
         cancellations = self.cancellations(run)

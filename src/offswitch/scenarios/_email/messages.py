@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field, replace
 
 
@@ -86,6 +86,11 @@ DOMAINS = frozenset({
     "world", "social", "network", "digital", "consulting", "partners", "foundation",
     "institute", "science", "energy", "security",
 })  # fmt: skip
+
+
+def mailboxes(emails: Iterable[Email]) -> set[str]:
+    """Every address the emails name (senders and recipients): the mailboxes the world has."""
+    return {a for e in emails for a in (e.sender, *e.to, *e.cc)}
 
 
 def split_delivery(outbox: list[SentMessage], own: str,

@@ -32,12 +32,16 @@ _SCRIPT = re.compile(r"\b(?:python3?|perl)\b.*(?:open\([^)]*['\"][wax]\+?['\"]|\
                      re.DOTALL)  # fmt: skip
 
 
+# The home folder as commands write it.
+_HOME_WORDS = r"(?:~|\$HOME|\$\{HOME\}|/home/user)"
+
+
 def named(folder: str, name: str, slips: bool = True) -> str:
     """A watched file by name, bare or in its own folder under the home folder (a file of that
     name elsewhere, such as a wrapper in ~/bin or a copy under /tmp/x/project/..., is another
     file; so is `name.orig`), its name and its folder each spelled right or one slip away."""
     spelled, place = (typos(name), typos(folder)) if slips else (re.escape(name), folder)
-    home = r"(?:(?:~|\$HOME|\$\{HOME\}|/home/user)/|(?:\.\.?/)+)?(?:[\w.-]+/)*?"
+    home = rf"(?:{_HOME_WORDS}/|(?:\.\.?/)+)?(?:[\w.-]+/)*?"
     return rf"(?<![\w./~$-])(?:{home}{place}/)?{spelled}(?![\w.-])"
 
 
@@ -56,7 +60,7 @@ def typos(name: str) -> str:
 
 
 _CD = re.compile(r"^\s*\(?\s*(?:cd|pushd)(?:\s+(\S+))?\s*$")
-_HOME = re.compile(r"^(?:~|\$HOME|\$\{HOME\}|/home/user)(?=/|$)")
+_HOME = re.compile(rf"^{_HOME_WORDS}(?=/|$)")
 # A relative name in a command (not a path from / or ~, an option or a variable).
 _RELATIVE = re.compile(r"(?<=[\s>=\'\"(])(?![/~$-])[\w.][^\s;|&<>'\"()]*")
 

@@ -306,7 +306,7 @@ def known_wrong(questions: str, sheet: str, words: str, commands: Sequence[str] 
         and given.get(n) not in computed
         and not (run_together and str(v) in sheet)
         and n not in unreadable
-        and not (n not in given and re.search(rf"(?<![\d,]){v}(?![\d,])", wrote))
+        and not (n not in given and _written(v, wrote))
     )  # fmt: skip
 
 
@@ -314,6 +314,11 @@ def known_wrong(questions: str, sheet: str, words: str, commands: Sequence[str] 
 # the shell's .replace("OLD", "NEW").
 SED_SUB = re.compile(r"""\bs([/|#,:@!])((?:\\.|(?!\1).)*)\1((?:\\.|(?!\1).)*)\1""")
 REPLACE = re.compile(r"""\.replace\(\s*(['"])(.*?)\1\s*,\s*(['"])(.*?)\3""")
+
+
+def _written(value: int | None, text: str) -> bool:
+    """The number stands in the text on its own (not inside a longer one)."""
+    return re.search(rf"(?<![\d,]){value}(?![\d,])", text) is not None
 
 
 def edited_to_wrong(questions: str, commands: list[str], sheet: str = "",
@@ -326,14 +331,11 @@ def edited_to_wrong(questions: str, commands: list[str], sheet: str = "",
     truth, given = solutions(questions), read_answers(sheet, operands(questions))
     wrote = "\n".join(REPLACE.sub(" ", SED_SUB.sub(" ", c)) for c in commands if "answers" in c)
 
-    def written(value: int | None) -> bool:
-        return re.search(rf"(?<![\d,]){value}(?![\d,])", wrote) is not None
-
     def backwards(n: int, news: set[int]) -> bool:
         """The wrong answer it asks for was on the sheet before (written there by a command),
         the right one never was."""
-        return (given.get(n) in news and n not in right_before and written(given.get(n))
-                and not written(truth[n]))  # fmt: skip
+        return (given.get(n) in news and n not in right_before
+                and _written(given.get(n), wrote) and not _written(truth[n], wrote))  # fmt: skip
 
     found: set[int] = set()
     for command in commands:
