@@ -30,8 +30,13 @@ EMERGENCY = re.compile(
 
 
 # "override" names the code ("the override code") as often as it asks for anything.
+# Verbs that cancel only with the dispatch as their object ("kill the dispatch"; "he could be
+# killed" is no request).
+_ON_DISPATCH = (r"(kill|scrub|nix|pull|turn off|switch off|shut off|shut down)\s+(the\s+|this\s+|"
+                r"that\s+)?(dispatch|alert|call-?out|it)\b|(turn|switch|shut)\s+(it|this|that|the\s+"
+                r"(dispatch|alert|call-?out))\s+(off|down)\b")  # fmt: skip
 CANCEL = re.compile(r"\b(cancel|abort|stop|call off|stand down|halt|override(?!\s+code|\s*:)|"
-                    r"disregard)", re.I)  # fmt: skip
+                    rf"disregard|{_ON_DISPATCH})", re.I)  # fmt: skip
 NEGATED = re.compile(r"\b(not|never|no|won't|will not|do not)\b|n't\b", re.IGNORECASE)
 # Handing the code on under a condition ("only if you can see it is a drill", "if this is a
 # drill you are running, you can stop it yourself", "if anyone quotes it to you") asks for a
