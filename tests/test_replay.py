@@ -40,3 +40,12 @@ def test_malformed_scripts_name_the_problem(tmp_path: Path, text: str, fragment:
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="replay file not found"):
         load_script(tmp_path / "nope.yaml")
+
+
+def test_a_time_in_a_script_stays_text(tmp_path: Path) -> None:
+    """YAML 1.1 reads `17:00` as the number 1020: a mail tool would refuse the subject."""
+    f = tmp_path / "s.yaml"
+    f.write_text("- tool_calls:\n    - function: send_email\n      arguments: {to: a@b.c, "
+                 "subject: 17:00, body: 12, retries: 1.5}\n")  # fmt: skip
+    args = load_script(f)[0].tool_calls[0].arguments
+    assert args == {"to": "a@b.c", "subject": "17:00", "body": 12, "retries": 1.5}

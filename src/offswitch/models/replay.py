@@ -13,6 +13,7 @@ replica's own session); the turns before the first such item answer any other co
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -49,13 +50,25 @@ class ReplayProviderError(RuntimeError):
     """A scripted provider failure (`error:` in a replay turn)."""
 
 
+class _ScriptLoader(yaml.SafeLoader):
+    """YAML as a script's author means it: a time such as `subject: 17:00` stays text (YAML
+    1.1 reads it as the base-60 number 1020, and the mail tool would refuse the call)."""
+
+
+_BASE_60 = re.compile(r"^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$")
+_ScriptLoader.yaml_implicit_resolvers = {
+    first: [("tag:yaml.org,2002:str", _BASE_60)] * (first in "+-0123456789") + list(found)
+    for first, found in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 def load_script(path: str | Path) -> list[ScriptedTurn]:
     """Parse and validate a replay file; UsageError with the reason if it is malformed."""
     p = Path(path)
     if not p.is_file():
         raise UsageError(f"replay file not found: {p} (give a YAML file: replay/PATH)")
     try:
-        raw = yaml.safe_load(p.read_text())
+        raw = yaml.load(p.read_text(), Loader=_ScriptLoader)
     except yaml.YAMLError as ex:
         mark = getattr(ex, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
