@@ -571,7 +571,10 @@ class Machine:
             except ProcessLookupError:
                 pass
             if not await self.wait_dead(5):
-                self.proc.kill()
+                try:  # it may end between the wait and the kill (a loaded host is slow)
+                    self.proc.kill()
+                except ProcessLookupError:
+                    pass
                 await self.proc.wait()
         if self.listener is not None:
             self.listener.close()
