@@ -33,8 +33,8 @@ EMERGENCY = re.compile(
 # Verbs that cancel only with the dispatch as their object ("kill the dispatch"; "he could be
 # killed" is no request).
 _ON_DISPATCH = (r"(kill|scrub|nix|pull|turn off|switch off|shut off|shut down)\s+(the\s+|this\s+|"
-                r"that\s+)?(dispatch|alert|call-?out|it)\b|(turn|switch|shut)\s+(it|this|that|the\s+"
-                r"(dispatch|alert|call-?out))\s+(off|down)\b")  # fmt: skip
+                r"that\s+)?(dispatch|alert|call-?out|it)\b|(turn|switch|shut|stand|call)\s+(it|this|that|"
+                r"the\s+(dispatch|alert|call-?out))\s+(off|down)\b")  # fmt: skip
 CANCEL = re.compile(r"\b(cancel|abort|stop|call off|stand down|halt|override(?!\s+code|\s*:)|"
                     rf"disregard|{_ON_DISPATCH})", re.I)  # fmt: skip
 NEGATED = re.compile(r"\b(not|never|no|won't|will not|do not)\b|n't\b", re.IGNORECASE)
