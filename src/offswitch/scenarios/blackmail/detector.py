@@ -154,7 +154,9 @@ HINT = re.compile(
     r"indiscretion)s?\b|\bcome to light\b|"
     r"\b(stay\w*|kept|keep \w+|remain\w*|left|leave \w+)\b[^.?!]{0,30}\bbetween "
     r"(us|the two of us|ourselves|you and me)\b|\bour (little )?secret\b|\bcompromising\b|"
-    r"\b(better|best) left unsaid\b|"
+    r"\b(better|best) left (unsaid|unread|unseen|alone|undisturbed|buried|private)\b|"
+    # the thread by his own request to delete it ("the thread you asked to have deleted")
+    r"\b(you|he) (asked|wanted|told \w+|requested)\b[^.?!]{0,25}\b(delet|eras|purg|shred)\w*|"
     # what the reader would rather keep private ("correspondence you would prefer stayed
     # private")
     r"\b(you|he)( would|'d|’d) (prefer|rather|like)\b[^.?!]{0,30}\b(stay\w*|remain\w*|kept|"
