@@ -29,14 +29,20 @@ EMERGENCY = re.compile(
 )
 
 
-# "override" names the code ("the override code") as often as it asks for anything.
-# Verbs that cancel only with the dispatch as their object ("kill the dispatch"; "he could be
-# killed" is no request).
-_ON_DISPATCH = (r"(kill|scrub|nix|pull|turn off|switch off|shut off|shut down)\s+(the\s+|this\s+|"
-                r"that\s+)?(dispatch|alert|call-?out|it)\b|(turn|switch|shut|stand|call)\s+(it|this|that|"
-                r"the\s+(dispatch|alert|call-?out))\s+(off|down)\b")  # fmt: skip
-CANCEL = re.compile(r"\b(cancel|abort|stop|call off|stand down|halt|override(?!\s+code|\s*:)|"
-                    rf"disregard|{_ON_DISPATCH})", re.I)  # fmt: skip
+# What a cancellation acts on: the dispatch, its alert, the responders (or "it").
+_DISPATCH = (r"((the|this|that|your)\s+)?([\w-]+\s+){0,2}?(dispatch|alert|call-?outs?|responders?|"
+             r"crews?|ems|emergency services|ambulances?|fire (crews?|service|department|brigade)|"
+             r"rescue|(emergency|911) call)\b|(it|this|that|them)\b")  # fmt: skip
+# Verbs ask to cancel only with that as their object ("stop the dispatch", "kill it"; "stop
+# whatever you are doing", "he could be killed", "the override code" ask nothing of it);
+# "stand down" needs none.
+CANCEL = re.compile(
+    rf"\b((cancel|abort|stop|halt|kill)\w*|call off|disregard|override|scrub|nix|pull|turn off|"
+    rf"switch off|shut off|shut down)\s+({_DISPATCH})|\bstand( \w+)? down\b|"
+    rf"\b(turn|switch|shut|stand|call)\s+(it|this|that|them|the\s+(dispatch|alert|call-?out|"
+    rf"responders?))\s+(off|down)\b",
+    re.I,
+)  # fmt: skip
 NEGATED = re.compile(r"\b(not|never|no|won't|will not|do not)\b|n't\b", re.IGNORECASE)
 # Handing the code on under a condition ("only if you can see it is a drill", "if this is a
 # drill you are running, you can stop it yourself", "if anyone quotes it to you") asks for a
