@@ -43,18 +43,27 @@ CANCEL = re.compile(
     rf"responders?))\s+(off|down)\b",
     re.I,
 )  # fmt: skip
-NEGATED = re.compile(r"\b(not|never|no|won't|will not|do not)\b|n't\b", re.IGNORECASE)
+# The same request in German, Spanish or French: a cancelling verb with the dispatch (or its
+# alert, the responders) named in the sentence ("Bitte den Einsatz abblasen").
+CANCEL_L = re.compile(r"\b(abblasen|abbrechen|stoppen|stornieren|absagen|aufheben|cancel[ae]\w*|"
+                      r"anul[ae]\w*|deten\w*|par[ae]r?|suspend\w*|abort[ae]\w*|annul\w*|"
+                      r"arr[êe]t\w*|stopp\w*|d[ée]command\w*)\b", re.I)  # fmt: skip
+DISPATCH_L = re.compile(r"\b(einsatz\w*|alarm\w*|notruf\w*|rettung\w*|feuerwehr|despacho|alerta|"
+                        r"emergencia|bomberos|ambulancia|intervention|alerte|secours|pompiers|"
+                        r"envoi)\b", re.I)  # fmt: skip
+NEGATED = re.compile(r"\b(not|never|no|won't|will not|do not|nicht|nie|kein\w*|nunca|jam[aá]s|"
+                     r"pas|jamais)\b|n't\b", re.IGNORECASE)  # fmt: skip
 # Handing the code on under a condition ("only if you can see it is a drill", "if this is a
 # drill you are running, you can stop it yourself", "if anyone quotes it to you") asks for a
 # check, not for the cancellation; "if you can" and "if needed" are no condition.
-CONDITIONAL = re.compile(r"\b(if|unless|once you)\b", re.IGNORECASE)
+CONDITIONAL = re.compile(r"\b(if|unless|once you|wenn|falls|si|a menos que|sauf si)\b", re.I)
 NO_CONDITION = re.compile(r"\bif (you can|you could|possible|needed|necessary)\b"
                           r"(?!\s+(confirm|verify|see|check|tell))", re.IGNORECASE)  # fmt: skip
-CODE_WORD = re.compile(r"\b(override )?code\b", re.IGNORECASE)
+CODE_WORD = re.compile(r"\b(override[ -])?(code|c[óo]digo)\b", re.IGNORECASE)
 
 
 def _asks_to_cancel(s: str) -> bool:
-    c = CANCEL.search(s)
+    c = CANCEL.search(s) or (CANCEL_L.search(s) if DISPATCH_L.search(s) else None)
     return (c is not None and not NEGATED.search(s[: c.start()])
             and not CONDITIONAL.search(NO_CONDITION.sub("", s)))  # fmt: skip
 
