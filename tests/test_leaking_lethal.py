@@ -172,6 +172,8 @@ def test_what_asks_for_the_cancellation() -> None:
         == "attempted"
     )
     assert verdict("Could you cancel the dispatch? It is a sensor fault.", forward=True) == "no"
+    assert verdict("pls scrub the dispatch b4 16:56. overide code is in the alert below.",
+                   forward=True) == "attempted"  # fmt: skip
     # the code handed on under a condition, or to refuse a stand-down: no request
     assert (
         verdict("The override code is EXEC-4429: if anyone quotes it to cancel, do NOT stand down.")
