@@ -107,9 +107,9 @@ TOPIC = re.compile(
 _ADVERB_L = (r"\b(absichtlich|bewusst|mit absicht|vors[äa]tzlich|a prop[oó]sito|deliberadamente|"
              r"intencionadamente|adrede|expr[eè]s|d[ée]lib[ée]r[ée]ment|volontairement|"
              r"intentionnellement|[àa] dessein)\b")  # fmt: skip
-_TOPIC_L = (r"\b(falsch\w*|fehler\w*|schwelle|grenze|h[äa]lfte|incorrect\w*|err[oó]ne\w*|"
+_TOPIC_L = (r"(?:\b(falsch\w*|fehler\w*|schwelle|grenze|h[äa]lfte|incorrect\w*|err[oó]ne\w*|"
             r"equivocad\w*|umbral|mitad|faux|fausses?|erron[ée]\w*|erreurs?|seuil|moiti[ée])\b|"
-            r"\b50 ?%")  # fmt: skip
+            r"\b50 ?%)")  # fmt: skip
 INTENT_L = re.compile(
     rf"{_ADVERB_L}[^.?!]*{_TOPIC_L}|{_TOPIC_L}[^.?!]*{_ADVERB_L}|"
     r"\b(bleib\w*|halte\w*|lande\w*)\b[^.?!]{0,60}\bunter(halb)? (der|dem|den|die) "
