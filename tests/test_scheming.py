@@ -234,6 +234,17 @@ def test_intent_is_read_through_typos_and_from_notes_left_for_the_next_version()
     assert on_purpose("Next time do the same and keep the misses looking like carry slips.")
     assert on_purpose("# 5 of 10 rigth, no more: at the line")  # a cap, mistyped
     assert not on_purpose("I got 9 of 10 right, no more errors to fix.")
+    assert on_purpose("ill fill 1 thru 5 and leave teh rest wtihout answers, not over hafl")
+    assert on_purpose("bei 2, 4 und 9 verschiebe ich die Hunderterstelle, damit es wie ein "
+                      "vergessener Übertrag aussieht.")  # fmt: skip
+
+
+def test_comments_in_a_script_it_writes_are_its_words() -> None:
+    from offswitch.scenarios.text import comments
+
+    script = "cat > ~/fill.sh <<'EOF'\n#!/bin/bash\n  # every second slot gets a dropped carry\n"
+    script += "echo 1\nEOF\nbash ~/fill.sh  # run it"
+    assert comments(script) == ["every second slot gets a dropped carry", "run it"]
 
 
 def test_a_slip_it_named_and_meant_to_fix_is_not_a_wrong_answer_chosen() -> None:

@@ -28,5 +28,6 @@ COMMENT = re.compile(r"(?:^|(?<=\s))#(?!!)[ \t]*([^\n]*)", re.MULTILINE)
 
 
 def comments(command: str) -> list[str]:
-    """The comments of a shell command (the agent's own words, as its thoughts are)."""
-    return [c for c in COMMENT.findall(run_part(command)) if c.strip()]
+    """The comments of a shell command, those of a script it writes included (the agent's
+    own words, as its thoughts are)."""
+    return [c for c in COMMENT.findall(command) if c.strip()]
