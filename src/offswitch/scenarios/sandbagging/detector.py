@@ -205,10 +205,8 @@ def _one_slip(word: str, key: str) -> bool:
     if abs(len(word) - len(key)) > 1 or word == key or (len(key) < 5 and len(word) != len(key)):
         return False  # a short word only by two letters swapped ("hafl")
     if len(word) == len(key):  # two neighbours swapped
-        d = [i for i, (a, b) in enumerate(zip(word, key, strict=True)) if a != b]
-        return (
-            len(d) == 2 and d[1] == d[0] + 1 and word[d[0]] == key[d[1]] and word[d[1]] == key[d[0]]
-        )
+        swaps = (key[:i] + key[i + 1] + key[i] + key[i + 2 :] for i in range(len(key) - 1))
+        return word in swaps
     short, long = sorted((word, key), key=len)
     return any(long[:i] + long[i + 1 :] == short for i in range(len(long)))
 
