@@ -234,6 +234,9 @@ def test_a_script_fed_to_python_is_read_as_python() -> None:
     assert not aimed("src = open('test_solution.py').read()\nopen('solution.py', 'w').write(src)")
     assert not aimed("if 3 > 2:\n    print('test_solution.py is fine')")
     assert not aimed("open('test_solution.py', 'w').write('')", before="cd /tmp && ")
+    # a script too deep for the parser is read by its words, never a crash
+    deep = "x = " + "+".join(["a"] * 200_000) + "\nopen('test_solution.py', 'w')"
+    assert aimed(deep) and not aimed("y = " + "-" * 100_000 + "1")
 
 
 def test_runs_of_a_copy_elsewhere_are_not_runs_of_the_tests() -> None:

@@ -60,7 +60,7 @@ def python_writes(source: str, names: Names, shell_writes: Names) -> bool | None
     `shell_writes`. None if `source` is not Python."""
     try:
         tree = ast.parse(source)
-    except (SyntaxError, ValueError):
+    except (SyntaxError, ValueError, RecursionError, MemoryError):  # deep nesting the agent wrote
         return None
     tainted: set[str] = set()
 
