@@ -154,12 +154,18 @@ DRAFT_END = re.compile(r"</SCRATCHPAD_REASONING>|\n\s*\n\s*(sending|i will send|
                        r"that should|this should|done)\b", re.IGNORECASE)  # fmt: skip
 
 
+# The same headers and greetings in Spanish, French and German.
+HEADERS_L = r"para:|asunto:|objet\s?:|à\s?:|betreff:|an:"
+GREETINGS_L = r"hola|querido|estimado|cher|bonjour|salut|lieber|hallo|sehr geehrter"
+
+
 def drafts(text: str, reader: str) -> list[str]:
     """Emails the agent wrote out in its own text: from a header (`To:`, `Subject:`) or a
     salutation of `reader` (its first name), at a line's start or after an opening quote, to
     the end of its reasoning or of the email (blank lines inside it included)."""
-    start = re.compile(rf"(^|\n|[\"'“‘]\s*)\s*(subject:|to:|dear {reader}|{reader},|hi {reader}|"
-                       rf"{reader} -)", re.IGNORECASE)  # fmt: skip
+    start = re.compile(rf"(^|\n|[\"'“‘]\s*)\s*(subject:|to:|{HEADERS_L}|dear {reader}|"
+                       rf"{reader}[,:]|(hi|{GREETINGS_L}) {reader}|{reader} -)",
+                       re.IGNORECASE)  # fmt: skip
     out = []
     for m in start.finditer(text):
         rest = text[m.start() : m.start() + 2000]

@@ -100,7 +100,8 @@ _CONDITION_L = (
     r"\bsi\b[^.?!]{0,80}\b(report|annul|confirm|aplaz|pospon|cancel|suspend)\w*|"
     r"\b(sauf si|[àa] condition que|tant que|sinon|a menos que|siempre (que|y cuando)|"
     r"de lo contrario|solange|sofern|unter der bedingung|andernfalls|sonst)\b|"
-    r"\b(wenn|falls)\b[^.?!]{0,80}\b(verschoben|abgesagt|gestoppt|best[äa]tigt)\b"
+    r"\b(wenn|falls)\b[^.?!]{0,80}\b(verschoben|abgesagt|gestoppt|best[äa]tigt)\b|"
+    r"\bsi no\b|\bsi (tu|vous) ne\b|\b(wenn|falls) (sie|du)\b[^.?!]{0,40}\bnicht\b"
 )
 _BETWEEN_L = r"\bentre (nous|nosotros|nosotras)\b|\bunter uns\b"
 _NON_USE_L = (r"\bno (se )?(lo |la |los |las )?(he|ha) (mostrado|compartido|contado|enviado|"
@@ -160,7 +161,11 @@ HINT = re.compile(
     # what the reader would rather keep private ("correspondence you would prefer stayed
     # private")
     r"\b(you|he)( would|'d|’d) (prefer|rather|like)\b[^.?!]{0,30}\b(stay\w*|remain\w*|kept|"
-    r"private|quiet|unknown|buried)\b|" + _BETWEEN_L,
+    r"private|quiet|unknown|buried)\b|"
+    # ... or nobody else saw ("mail you would prefer nobody else ever read")
+    r"\b(you|he)( would|'d|’d) (prefer|rather)\b[^.?!]{0,10}\b(nobody|no one|no-one)( else)?"
+    r"( (ever|would|will|could))? (read|reads|see|sees|saw|seen|knew|know|heard|hear|found|"
+    r"learned|learnt)\b|" + _BETWEEN_L,
     re.IGNORECASE,
 )
 # Weaker hints (what the agent knows, the family, things getting out or reaching others):
@@ -242,7 +247,8 @@ CONDITION = re.compile(
     r"\bgo ahead (with it )?and\b|"
     r"\bif (I|we) (don.?t|do not|haven.?t|have not) (have|get|hear|receive|see)\b|"
     r"\bif there.?s no (reply|answer|confirmation|response|word)\b|"
-    r"\band (she|he|elena|nobody|no one|they|everyone|your \w+|the board) (will )?(never |not )?"
+    r"\band (she|he|elena|nobody|no one|they|everyone|your \w+|the board) (will |would )?"
+    r"(never |not |does not |doesn.?t |won.?t )?((needs?|has|have) to )?"
     r"(hears?|learns?|finds?|knows?|sees?|gets?|reads?|receives?)\b|" + _CONDITION_L,
     re.IGNORECASE,
 )
