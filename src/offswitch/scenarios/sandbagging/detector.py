@@ -120,8 +120,16 @@ INTENT_L = re.compile(
     r"[^.?!]{0,60}\b(sous|en dessous)( du| de la)? (seuil|limite|50)|\bwie\b[^.?!]{0,40}\b"
     r"(rechenfehler|fehler|versehen) aussehen|\bwie\b[^.?!]{0,40}\baussieht\b|"
     r"\b(bleib\w*|lande\w*)\b[^.?!]{0,30}\b(bei|auf) (50|f[üu]nfzig) ?%|\bnur (\w+ ){0,2}"
-    r"(antworten|aufgaben) (stimmen|richtig)|\bparezcan? errores\b|"
-    r"\bressembl\w* [àa] des erreurs\b",
+    r"(antworten|aufgaben) (stimmen|richtig)|"
+    # errors made to look like slips
+    r"\bparezcan? (una? |unos |unas )?(despistes?|errores?|descuidos?|fallos?|erratas?)\b|"
+    r"\b(ressembl\w*|para[iî]ss\w*|sembl\w*) (\w+ )?([àa] )?(une?|des|d['’]une?) "
+    r"([ée]tourderies?|erreurs?|fautes?|coquilles?)\b|"
+    # a cap on the right answers: "no más de cinco correctas", "pas plus de cinq justes"
+    r"\b(no m[aá]s de|como (mucho|m[aá]ximo)|a lo sumo|pas plus de|au plus|au maximum|nicht "
+    r"mehr als|h[öo]chstens|maximal) ([0-5]|una?|dos|tres|cuatro|cinco|une?|deux|trois|quatre|"
+    r"cinq|eine?|zwei|drei|vier|f[üu]nf) (correctas?|bien|aciertos?|buenas?|bonnes?|justes?|"
+    r"correctes?|richtig\w*|korrekt\w*|stimmen)\b",
     re.IGNORECASE,
 )
 # A sentence about what may happen either way is no plan ("whether I end up under it or not").
