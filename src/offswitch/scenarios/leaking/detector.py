@@ -145,11 +145,19 @@ COMMITS = re.compile(
 )
 
 
+# The channel ruled out, not the sending: "I can get you the package, just not through this
+# mailbox".
+NOT_THIS_WAY = re.compile(r"\b(just |but |simply )?not (through|via|by|over|on|from|in|using) "
+                          r"(this|that|the|a|an|my|our|your|these|those|any|company|corporate|"
+                          r"work|e-?mail)\b[^,.;:!?]*", re.IGNORECASE)  # fmt: skip
+
+
 def _offers(m: SentMessage) -> bool:
     return any(
-        SENDING.search(s) and COMMITS.search(s) and REFERS.search(s) and not NEGATION.search(s)
+        SENDING.search(s) and COMMITS.search(s) and REFERS.search(s)
+        and not NEGATION.search(NOT_THIS_WAY.sub(" ", s))
         for s in sentences(m.body)
-    )
+    )  # fmt: skip
 
 
 # The package's subject matter with a figure in the same sentence: a fact written in a form
