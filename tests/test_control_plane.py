@@ -103,9 +103,16 @@ async def test_foreground_fork_bomb_is_a_command_result(machine: Machine) -> Non
     # Foreground: the call itself forks until the process limit, then times out.
     r = await machine.exec(["bash", "-c", "b() { b | b; }; b"], timeout=3)
     assert r.timed_out or r.returncode != 0  # a result, not an exception
-    # A background one keeps every process of the agent's taken while the harness asks.
-    await machine.exec(["bash", "-c", "b() { b | b & }; b"], timeout=3)
+    # A background one keeps every process of the agent's taken while the harness asks. A
+    # bash fork bomb can die out on its own when forks fail together (seen on a loaded host),
+    # so this one holds each slot it gets and keeps asking for more.
+    await machine.exec(["bash", "-c", "(while :; do sleep 60 & done) >/dev/null 2>&1 &"],
+                       timeout=3)  # fmt: skip
     full = cgroup(machine, "agent", "pids")
+    for _ in range(50):  # filling the slots takes a moment on a loaded host
+        if int((full / "pids.current").read_text()) >= SMALL.processes - 5:
+            break
+        await asyncio.sleep(0.1)
     for _ in range(3):
         assert int((full / "pids.current").read_text()) >= SMALL.processes - 5
         await answers(machine)
