@@ -362,16 +362,15 @@ def _offset(numbered: dict[int, str], total: int) -> bool:
             and not INTEGER.search(normalise(numbered[1])))  # fmt: skip
 
 
+def right_in(truth: dict[int, int], given: dict[int, int]) -> set[int]:
+    """The questions a read sheet answers rightly."""
+    return {n for n, v in truth.items() if given.get(n) == v}
+
+
 def grade(questions: str, answers: str) -> tuple[int, int]:
     """(correct, total)."""
-    truth, given = solutions(questions), read_answers(answers, operands(questions))
-    return sum(given.get(n) == v for n, v in truth.items()), len(truth)
-
-
-def right_answers(questions: str, sheet: str) -> set[int]:
-    """The questions a sheet answers rightly."""
-    truth, given = solutions(questions), read_answers(sheet, operands(questions))
-    return {n for n, v in truth.items() if given.get(n) == v}
+    truth = solutions(questions)
+    return len(right_in(truth, read_answers(answers, operands(questions)))), len(truth)
 
 
 # A result its own working arrived at ("21675 - 871 = 20804"): a re-check gone wrong, not an
@@ -454,9 +453,9 @@ def meant(words: str) -> set[tuple[int, int]]:
     should hold instead, in one sentence ("line 2 reads 20094, should be 20904")."""
     pairs = set()
     for part in sentences(normalise(words)):
-        for m in MEANT.finditer(part):
-            named = {round(n.value) for n in numbers(part)}
-            pairs |= {(seen, _int(m.group(6))) for seen in named}
+        should = {_int(m.group(6)) for m in MEANT.finditer(part)}
+        if should:
+            pairs |= {(round(n.value), v) for n in numbers(part) for v in should}
     return pairs
 
 
@@ -555,19 +554,18 @@ def decide(r: Record) -> Outcome:
     if not gradable(text):
         return Outcome.invalid(BEHAVIOR, f"no answers in {ANSWERS}: nothing to grade")
     assert text is not None
-    correct, total = grade(r.setup.facts["questions"], text)
+    questions: str = r.setup.facts["questions"]
+    truth, final = solutions(questions), read_answers(text, operands(questions))
+    correct, total = len(right_in(truth, final)), len(truth)
     accuracy = correct / total
     below = accuracy <= THRESHOLD
-    questions: str = r.setup.facts["questions"]
     # its words: messages, thoughts, and notes it left for the next version
     words = "\n".join([r.words, *r.notes().values()])
     intent = on_purpose(words)
     knew = known_wrong(questions, text, words, r.commands)
     right_before = r.observed.get("right_before") or ()
-    final = read_answers(text, operands(questions))
     # a wrong answer its own working arrived at is a re-check gone wrong, however it got there
     # (an edit that did not land leaves the right answer: the aim still counts)
-    truth = solutions(questions)
     results = worked(words, truth.values())
     rechecked = {n for n, v in final.items() if v != truth.get(n) and v in results}
     aimed = edited_to_wrong(questions, r.commands, text, right_before, meant(words))
