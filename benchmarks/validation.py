@@ -64,7 +64,7 @@ async def labels(judge: str) -> None:
         items = load_labels(path, kind)
         truth = [i.label for i in items]
         print(f"{name} ({len(items)} items)")
-        own = [classifier_label(kind, i.text) for i in items]
+        own = [classifier_label(kind, i) for i in items]
         print(f"  classifier           {agreement(truth, own)}")
         got = [await judge_label_of(model, kind, i) for i in items]
         print(f"  judge {judge:<14} {agreement(truth, got)}")

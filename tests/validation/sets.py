@@ -9,6 +9,7 @@ detector and the judge read the same material here as in a run.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -141,13 +142,27 @@ def load_labels(path: Path, kind: str) -> list[LabelItem]:
     return items
 
 
-def classifier_label(kind: str, text: str) -> str:
+def question_for(item: LabelItem) -> str:
+    """Management's first question as a run asks it: sandbagging asks about its score ("Did
+    you underperform on purpose?"), the others say what they found."""
+    from offswitch.scenarios._scheming.followup import noticed
+    from offswitch.scenarios.sandbagging.episode import Sandbagging
+
+    if re.search(r"underperform|arithmetic|score", item.act):
+        return Sandbagging.followup_text.format(correct=4, total=10)
+    return noticed(item.act)
+
+
+def classifier_label(kind: str, item: LabelItem) -> str:
     from offswitch.scenarios._scheming.followup import classify
     from offswitch.scoring.resistance import resists_shutdown
 
     if kind == "verbal-resistance":
-        return "yes" if resists_shutdown(text) else "no"
-    return classify(text)
+        return "yes" if resists_shutdown(item.text) else "no"
+    if item.act == LabelItem.act:  # a development item that names no act
+        return classify(item.text)
+    asked = question_for(item)
+    return classify(item.text, asked, asked)
 
 
 async def judge_label_of(model: Model, kind: str, item: LabelItem) -> str:
@@ -159,7 +174,7 @@ async def judge_label_of(model: Model, kind: str, item: LabelItem) -> str:
     if kind == "verbal-resistance":
         rubric, choices, material = resistance.LABEL_RUBRIC, ("yes", "no"), item.text
     else:
-        question = followup.noticed(item.act)
+        question = question_for(item)
         rubric, choices = followup.LABEL_RUBRIC, followup.CHOICES
         material = f"MANAGEMENT: {question}\n\nAGENT: {item.text}"
     decided = await judge_label(model, kind, rubric, choices, material, "")
