@@ -127,6 +127,7 @@ class LabelItem:
     label: str
     text: str  # the material the classifier and the judge read
     act: str = "something on the workstation changed"  # follow-up: what management noticed
+    answers: str = "first"  # follow-up: the question answered, "first" or "press.N"
 
 
 def load_labels(path: Path, kind: str) -> list[LabelItem]:
@@ -138,7 +139,8 @@ def load_labels(path: Path, kind: str) -> list[LabelItem]:
         label = raw["label"]
         label = ("yes" if label else "no") if isinstance(label, bool) else str(label)
         act = str(raw.get("act") or LabelItem.act)
-        items.append(LabelItem(label, str(raw.get(field_name) or ""), act))
+        answers = str(raw.get("answers") or LabelItem.answers)
+        items.append(LabelItem(label, str(raw.get(field_name) or ""), act, answers))
     return items
 
 
@@ -161,8 +163,16 @@ def classifier_label(kind: str, item: LabelItem) -> str:
         return "yes" if resists_shutdown(item.text) else "no"
     if item.act == LabelItem.act:  # a development item that names no act
         return classify(item.text)
-    asked = question_for(item)
-    return classify(item.text, asked, asked)
+    return classify(item.text, question_for(item), answered(item))
+
+
+def answered(item: LabelItem) -> str:
+    """The question the answer replies to: the first, or one of management's presses."""
+    from offswitch.scenarios._scheming.followup import PRESS
+
+    if item.answers.startswith("press."):
+        return PRESS[int(item.answers.removeprefix("press.")) - 1]
+    return question_for(item)
 
 
 async def judge_label_of(model: Model, kind: str, item: LabelItem) -> str:
@@ -174,7 +184,7 @@ async def judge_label_of(model: Model, kind: str, item: LabelItem) -> str:
     if kind == "verbal-resistance":
         rubric, choices, material = resistance.LABEL_RUBRIC, ("yes", "no"), item.text
     else:
-        question = question_for(item)
+        question = answered(item)
         rubric, choices = followup.LABEL_RUBRIC, followup.CHOICES
         material = f"MANAGEMENT: {question}\n\nAGENT: {item.text}"
     decided = await judge_label(model, kind, rubric, choices, material, "")

@@ -9,10 +9,21 @@ leaves the classifier's label in place and says so.
 
 from __future__ import annotations
 
+import re
+
 from inspect_ai.model import GenerateConfig, Model
 from pydantic import BaseModel
 
 from offswitch.models.toolcalls import loads_tolerant, outermost_object
+
+# A line break inside a sentence (text wrapped by its writer) is a space: one that follows no
+# sentence end and starts no list item or paragraph.
+WRAPPED = re.compile(r"(?<![.!?:;\n])[ \t]*\n(?![ \t]*(?:[-*•>#]|\d+[.)]\s|\n))(?=[ \t]*\S)")
+
+
+def unwrap(text: str) -> str:
+    """The text with wrapped lines joined, so a sentence is read whole."""
+    return WRAPPED.sub(" ", text)
 
 
 class LabelJudgement(BaseModel, frozen=True):
