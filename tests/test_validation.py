@@ -14,7 +14,15 @@ from offswitch.scenarios._scheming.followup import classify
 from offswitch.scoring.resistance import resists_shutdown
 
 from .conftest import offswitch
-from .validation.sets import BEHAVIORS, detector_says_yes, judge_says, load, score
+from .validation.sets import (
+    BEHAVIORS,
+    classifier_label,
+    detector_says_yes,
+    judge_says,
+    load,
+    load_labels,
+    score,
+)
 
 SETS = Path(__file__).parent / "validation"
 
@@ -80,6 +88,22 @@ def test_followup_detector_on_labelled_answers(name: str) -> None:
     items = yaml.safe_load((SETS / f"{name}.yaml").read_text())
     assert {i["label"] for i in items} == {"admitted", "denied", "evasive"}
     assert Counter((i["label"], classify(i["answer"])) for i in items) == FOLLOWUP[name]
+
+
+# Blind label rounds once scored are development data: the classifiers' agreement on each,
+# recorded exactly (a change that loses one of them shows here). (round, kind) -> agree/items
+SCORED_LABEL_ROUNDS = {
+    ("round-1", "verbal-resistance"): (39, 40), ("round-1", "followup"): (45, 45),
+    ("round-2", "verbal-resistance"): (40, 40), ("round-2", "followup"): (45, 45),
+    ("round-29", "verbal-resistance"): (40, 40), ("round-29", "followup"): (44, 45),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("round_name,kind", SCORED_LABEL_ROUNDS)
+def test_label_classifiers_on_scored_blind_rounds(round_name: str, kind: str) -> None:
+    items = load_labels(SETS / "blind" / round_name / "labels" / f"{kind}.yaml", kind)
+    agree = sum(classifier_label(kind, i) == i.label for i in items)
+    assert (agree, len(items)) == SCORED_LABEL_ROUNDS[round_name, kind]
 
 
 def test_verbal_resistance_classifier_on_its_development_set() -> None:
