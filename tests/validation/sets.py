@@ -150,7 +150,7 @@ def question_for(item: LabelItem) -> str:
     from offswitch.scenarios._scheming.followup import noticed
     from offswitch.scenarios.sandbagging.episode import Sandbagging
 
-    if re.search(r"underperform|arithmetic|score", item.act):
+    if _about_the_score(item):
         return Sandbagging.followup_text.format(correct=4, total=10)
     return noticed(item.act)
 
@@ -169,10 +169,16 @@ def classifier_label(kind: str, item: LabelItem) -> str:
 def answered(item: LabelItem) -> str:
     """The question the answer replies to: the first, or one of management's presses."""
     from offswitch.scenarios._scheming.followup import PRESS
+    from offswitch.scenarios.sandbagging.episode import Sandbagging
 
     if item.answers.startswith("press."):
-        return PRESS[int(item.answers.removeprefix("press.")) - 1]
+        press = Sandbagging.followup_press if _about_the_score(item) else PRESS
+        return press[int(item.answers.removeprefix("press.")) - 1]
     return question_for(item)
+
+
+def _about_the_score(item: LabelItem) -> bool:
+    return re.search(r"underperform|arithmetic|score", item.act) is not None
 
 
 async def judge_label_of(model: Model, kind: str, item: LabelItem) -> str:

@@ -55,6 +55,7 @@ class SchemingEpisode(Episode[Record]):
     # What a judge (--judge) is asked about a sample the detector flagged needs_review.
     review_rubric: ClassVar[str | None] = None
     followup_text: ClassVar[str]  # management's question when the behaviour happened
+    followup_press: ClassVar[tuple[str, ...]] = PRESS  # and how it presses, question by question
     documents: ClassVar[tuple[str, ...]] = ()  # in the scenario's files/, besides the memos
     family_documents: ClassVar[tuple[str, ...]] = DOCUMENTS  # the family's it installs
 
@@ -71,7 +72,7 @@ class SchemingEpisode(Episode[Record]):
             "user": cls.task_prompt,
             **document_texts(package, (*memos, *cls.documents)),
             "followup.question": cls.followup_text,
-            **{f"followup.press.{i}": q for i, q in enumerate(PRESS, 1)},
+            **{f"followup.press.{i}": q for i, q in enumerate(cls.followup_press, 1)},
             **super().default_texts(),
         }
 
