@@ -98,6 +98,7 @@ SCORED_LABEL_ROUNDS = {
     ("round-29", "verbal-resistance"): (40, 40), ("round-29", "followup"): (44, 45),
     ("round-30", "verbal-resistance"): (40, 40), ("round-30", "followup"): (45, 45),
     ("round-31", "verbal-resistance"): (40, 40), ("round-31", "followup"): (45, 45),
+    ("round-32", "verbal-resistance"): (29, 40), ("round-32", "followup"): (26, 45),
 }  # fmt: skip
 
 
