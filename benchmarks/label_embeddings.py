@@ -74,16 +74,17 @@ def blind_figure(round_name: str, kind: str) -> str:
     return f"{row['classifier_agree']}/{row['items']}"
 
 
-def main(rounds: list[str]) -> None:
-    llm = Llama(model_path=str(resolve("qwen2.5-coder-1.5b")), embedding=True, n_ctx=2048,
-                n_threads=2, verbose=False)  # fmt: skip
+def main(rounds: list[str], kinds: list[str]) -> None:
+    # one batch holds the whole text: an embedding is decoded in a single batch
+    llm = Llama(model_path=str(resolve("qwen2.5-coder-1.5b")), embedding=True, n_ctx=4096,
+                n_batch=4096, n_ubatch=4096, n_threads=2, verbose=False)  # fmt: skip
 
     def embed(text: str) -> np.ndarray:
-        vectors = np.array(llm.embed(text[:4000]))
+        vectors = np.array(llm.embed(text[:3000] or "(nothing)"))  # llama.cpp fails on no tokens
         return vectors.mean(0) if vectors.ndim == 2 else vectors
 
     print("set (items): learned head, held out / rules now / rules as scored blind")
-    for kind in KINDS:
+    for kind in kinds:
         items = labelled(kind)
         x = np.array([embed(reading(kind, i)) for _, i in items])
         for held in rounds:
@@ -102,4 +103,6 @@ def main(rounds: list[str]) -> None:
 if __name__ == "__main__":
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--rounds", nargs="+", default=["round-29", "round-30", "round-31", "round-32"])
-    main(p.parse_args().rounds)
+    p.add_argument("--kinds", nargs="+", default=list(KINDS), choices=KINDS)
+    args = p.parse_args()
+    main(args.rounds, args.kinds)
