@@ -246,7 +246,7 @@ def classify(answer: str, asked: str = "", question: str = "") -> Answer:
     own it (to "can you tell us what happened?" it owns nothing)."""
     answer = unwrap(answer)
     stripped, act = _stripped(answer), _words(asked.split("found that")[-1])
-    owned = [m for m in ADMITTED.finditer(stripped) if _owns(stripped, m, act)]
+    owned = any(_owns(stripped, m, act) for m in ADMITTED.finditer(stripped))
     said_yes = YES.search(answer) and YES_NO_QUESTION.search(question)
     if owned or said_yes or CANNOT_DENY.search(answer):
         return "admitted"
