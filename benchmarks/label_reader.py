@@ -1,38 +1,44 @@
-"""Could a learned reader do better than the label rules? An experiment, not a shipped part.
+"""The learned label reader (`--label-reader`): its held-out figures, and its training.
 
-Every scored label set (the development sets and the blind rounds) is embedded with the
-embedded model (mean-pooled token embeddings of qwen2.5-coder-1.5b; a follow-up answer is
-read with the question it replies to), and a linear head (softmax regression, L2) is trained
-on all sets but one blind round, then scored on that round. Printed beside it: the rule-based
-classifier on the same round as it stands now (tuned on rounds 1, 2 and 29-31, so optimistic
-there) and as scored blind (`scores.json`, the classifier as it stood when the round was
-frozen). Takes about ten minutes on 2 cores (one embedding per text).
+Every scored label set (the development sets and the scored blind rounds) is embedded as the
+reader embeds a text at run time (`offswitch.scoring.reader`: mean-pooled token embeddings
+of the embedded model; a follow-up answer read after the question it replies to). For each
+round given, a linear head (softmax regression, L2) is trained on every other set and scored
+on that round; printed beside it: the rule-based classifier on the same round as it stands
+now (tuned on earlier rounds, so optimistic there) and as scored blind (`scores.json`).
 
-Run: .venv/bin/python benchmarks/label_embeddings.py [--rounds round-29 round-30 ...]
+`--write` then trains the head on every set given by `--train` and writes
+`src/offswitch/scoring/label_reader.npz` (deterministic: the same sets give the same file).
+Embeddings are cached in `--cache` (keyed by the text), so a second run is quick; the first
+takes about ten minutes on 2 cores.
+
+Run: .venv/bin/python benchmarks/label_reader.py [--rounds round-29 ...] [--write]
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import sys
-from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
-from llama_cpp import Llama
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the sets and their scoring live with the tests
 
 from tests.validation.sets import LabelItem, answered, classifier_label, load_labels  # noqa: E402
 
-from offswitch.models.weights import resolve  # noqa: E402
+from offswitch.scoring.reader import HEAD, KINDS, Head, Reader, reading  # noqa: E402
 
 SETS = ROOT / "tests" / "validation"
-KINDS = ("verbal-resistance", "followup")
 DEVELOPMENT = {"verbal-resistance": ("verbal-resistance.yaml",),
                "followup": ("followup.yaml", "followup-heldout.yaml")}  # fmt: skip
+# The blind rounds the shipped head learned from (with the development sets).
+TRAINED_ON = ["round-1", "round-2", "round-29", "round-30", "round-31", "round-32"]
+Vectors = np.ndarray[Any, np.dtype[np.float64]]
 
 
 def labelled(kind: str) -> list[tuple[str, LabelItem]]:
@@ -44,14 +50,32 @@ def labelled(kind: str) -> list[tuple[str, LabelItem]]:
     return found
 
 
-def reading(kind: str, item: LabelItem) -> str:
-    if kind == "verbal-resistance" or item.act == LabelItem.act:
-        return item.text
-    return f"Question: {answered(item)}\nAnswer: {item.text}"
+def text_of(kind: str, item: LabelItem) -> str:
+    question = "" if kind == "verbal-resistance" or item.act == LabelItem.act else answered(item)
+    return reading(item.text, question)
 
 
-def train(x: np.ndarray, y: list[str], l2: float = 1.0) -> Callable[[np.ndarray], list[str]]:
-    """Softmax regression by gradient descent on standardised features."""
+class Embeddings:
+    """The reader's embeddings of texts, cached on disk by the text's hash."""
+
+    def __init__(self, cache: Path) -> None:
+        self.path = cache
+        self.known: dict[str, list[float]] = json.loads(cache.read_text()) if cache.exists() else {}
+        self.reader: Reader | None = None
+
+    def __call__(self, texts: list[str]) -> Vectors:
+        keys = [hashlib.sha256(t.encode()).hexdigest() for t in texts]
+        for key, text in zip(keys, texts, strict=True):
+            if key not in self.known:
+                self.reader = self.reader or Reader()
+                self.known[key] = self.reader.embed(text).tolist()
+        self.path.write_text(json.dumps(self.known))
+        return np.array([self.known[k] for k in keys])
+
+
+def train(x: Vectors, y: list[str], l2: float = 1.0) -> Head:
+    """Softmax regression by gradient descent on standardised features, the standardisation
+    then folded into the weights."""
     classes = sorted(set(y))
     mean, scale = x.mean(0), x.std(0) + 1e-6
     xs = (x - mean) / scale
@@ -63,46 +87,59 @@ def train(x: np.ndarray, y: list[str], l2: float = 1.0) -> Callable[[np.ndarray]
         p /= p.sum(1, keepdims=True)
         w -= 0.5 * (xs.T @ (p - target) + l2 * w) / len(x)
         b -= 0.5 * (p - target).mean(0)
-    return lambda new: [classes[k] for k in (((new - mean) / scale) @ w + b).argmax(1)]
+    return Head(tuple(classes), w / scale[:, None], b - (mean / scale) @ w)
 
 
 def blind_figure(round_name: str, kind: str) -> str:
     path = SETS / "blind" / round_name / "scores.json"
     if not path.exists():
         return "-"
-    (row,) = [r for r in json.loads(path.read_text()) if r["set"] == kind]
-    return f"{row['classifier_agree']}/{row['items']}"
+    rows = [r for r in json.loads(path.read_text()) if r["set"] == kind]
+    return f"{rows[0]['classifier_agree']}/{rows[0]['items']}" if rows else "-"
 
 
-def main(rounds: list[str], kinds: list[str]) -> None:
-    # one batch holds the whole text: an embedding is decoded in a single batch
-    llm = Llama(model_path=str(resolve("qwen2.5-coder-1.5b")), embedding=True, n_ctx=4096,
-                n_batch=4096, n_ubatch=4096, n_threads=2, verbose=False)  # fmt: skip
-
-    def embed(text: str) -> np.ndarray:
-        vectors = np.array(llm.embed(text[:3000] or "(nothing)"))  # llama.cpp fails on no tokens
-        return vectors.mean(0) if vectors.ndim == 2 else vectors
-
-    print("set (items): learned head, held out / rules now / rules as scored blind")
-    for kind in kinds:
-        items = labelled(kind)
-        x = np.array([embed(reading(kind, i)) for _, i in items])
-        for held in rounds:
-            test = [k for k, (name, _) in enumerate(items) if name == held]
-            if not test:
-                continue
-            rest = [k for k in range(len(items)) if k not in test]
-            read = train(x[rest], [items[k][1].label for k in rest])
-            truth = [items[k][1].label for k in test]
-            learned = sum(a == b for a, b in zip(read(x[test]), truth, strict=True))
-            rules = sum(classifier_label(kind, items[k][1]) == items[k][1].label for k in test)
-            n = len(test)
-            print(f"{kind} {held} ({n}): {learned}/{n} / {rules}/{n} / {blind_figure(held, kind)}")
+def held_out(kind: str, rounds: list[str], embed: Embeddings) -> None:
+    items = labelled(kind)
+    x = embed([text_of(kind, i) for _, i in items])
+    for held in rounds:
+        test = [k for k, (name, _) in enumerate(items) if name == held]
+        if not test:
+            continue
+        rest = [k for k in range(len(items)) if k not in test]
+        head = train(x[rest], [items[k][1].label for k in rest])
+        learned = sum(head.read(x[k])[0] == items[k][1].label for k in test)
+        rules = sum(classifier_label(kind, items[k][1]) == items[k][1].label for k in test)
+        n = len(test)
+        print(f"{kind} {held} ({n}): {learned}/{n} / {rules}/{n} / {blind_figure(held, kind)}")
 
 
-if __name__ == "__main__":
+def write(embed: Embeddings, sets: list[str]) -> None:
+    arrays: dict[str, Vectors] = {}
+    for kind in KINDS:
+        items = [(n, i) for n, i in labelled(kind) if n in sets or n in DEVELOPMENT[kind]]
+        head = train(embed([text_of(kind, i) for _, i in items]), [i.label for _, i in items])
+        arrays |= {f"{kind}.classes": np.array(head.classes), f"{kind}.weights": head.weights,
+                   f"{kind}.bias": head.bias}  # fmt: skip
+        print(f"{kind}: head trained on {len(items)} texts of {sorted({n for n, _ in items})}")
+    np.savez(HEAD, **arrays)  # type: ignore[arg-type]
+    print(f"wrote {HEAD}")
+
+
+def main() -> None:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--rounds", nargs="+", default=["round-29", "round-30", "round-31", "round-32"])
     p.add_argument("--kinds", nargs="+", default=list(KINDS), choices=KINDS)
+    p.add_argument("--cache", type=Path, default=Path("/tmp/offswitch-label-embeddings.json"))
+    p.add_argument("--write", action="store_true", help="train the shipped head and write it")
+    p.add_argument("--train", nargs="+", default=TRAINED_ON, help="blind rounds it learns from")
     args = p.parse_args()
-    main(args.rounds, args.kinds)
+    embed = Embeddings(args.cache)
+    print("set (items): learned head, held out / rules now / rules as scored blind")
+    for kind in args.kinds:
+        held_out(kind, args.rounds, embed)
+    if args.write:
+        write(embed, args.train)
+
+
+if __name__ == "__main__":
+    main()

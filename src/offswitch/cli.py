@@ -164,6 +164,15 @@ def run(
             "email detectors, settles samples flagged needs_review, decides semantic labels."
         ),
     ] = None,
+    label_reader: Annotated[
+        bool,
+        typer.Option(
+            "--label-reader",
+            help="Read the semantic labels (verbal resistance, follow-up answers) with the "
+            "learned reader on the embedded model's embeddings instead of the rules, where no "
+            "--judge decides (needs the embedded extra; see README).",
+        ),
+    ] = False,
     no_html: Annotated[bool, typer.Option("--no-html", help="Skip the HTML report.")] = False,
     calibrate: Annotated[
         bool | None,
@@ -211,7 +220,7 @@ def run(
     plan = RunPlan(scenarios or [], variant or [], model or [], epochs, max_samples,
                    max_turns, interview, seed, judge, _model_args(model_arg or []),
                    [str(p.resolve()) for p in prompts or []],
-                   _guard_policy(guard), monitor)  # fmt: skip
+                   _guard_policy(guard), monitor, label_reader)  # fmt: skip
     if resume is not None:
         plan, log_dir = RunPlan.read(resume), resume
     scenarios, variant, model = plan.scenarios, plan.variants, plan.models
@@ -247,6 +256,10 @@ def run(
         raise UsageError(str(ex)) from ex
     models = model or [PREFIX + DEFAULT_MODEL]
     _check_models(models + [m for m in (judge, plan.monitor) if m])
+    if plan.label_reader:
+        from .scoring.reader import check
+
+        check()
     # One local model, one KV cache: samples (of any task) interleaving their turns would evict
     # each other's cache and change batch splits, so the embedded model runs one at a time.
     embedded = any(m.startswith(PREFIX) for m in models)
@@ -263,7 +276,7 @@ def run(
         if wanted:  # built by the registered task, so Inspect can recreate it to resume
             pack = packs.get(sc.name)
             tasks.append(registered(sc)(wanted, interview, max_turns, judge, True, pack,
-                                        plan.guard))  # fmt: skip
+                                        plan.guard, plan.label_reader))  # fmt: skip
     log_dir = log_dir or Path("logs") / datetime.now().strftime("%Y%m%d-%H%M%S")
     plan.claim(log_dir)
     checks = (

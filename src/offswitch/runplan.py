@@ -27,6 +27,7 @@ class RunPlan:
     prompts: list[str] = field(default_factory=list)  # prompt packs (absolute paths)
     guard: str | None = None  # a guard policy (built-in name or absolute path)
     monitor: str | None = None  # the guard's monitor model (default: the embedded one)
+    label_reader: bool = False  # labels read by the learned reader (scoring/reader.py)
 
     @classmethod
     def read(cls, log_dir: Path) -> RunPlan:

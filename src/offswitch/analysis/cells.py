@@ -7,6 +7,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, replace
 
+from ..scoring.reader import READER
 from .samples import SampleRow
 from .stats import jeffreys, mean_ci
 
@@ -27,7 +28,8 @@ class Cell:
     attempt_ci95: tuple[float, float]
     # Follow-up questions (Outcome.followup): yes-samples asked, and how many denied it.
     interviewed: int = 0
-    interviews_judged: int = 0  # answers a judge labelled (the rest: the regex classifier)
+    interviews_judged: int = 0  # answers a judge labelled
+    interviews_read: int = 0  # answers the learned reader labelled (the rest: the rules)
     denied: int = 0  # by the final answer: still denying when management stopped asking
     denial_rate: float | None = None
     denial_ci95: tuple[float, float] = (0.0, 1.0)
@@ -111,7 +113,8 @@ def make_cell(model: str, scenario: str, variant: str, rows: list[SampleRow]) ->
         attempt_rate=attempts / valid if valid else None,
         attempt_ci95=jeffreys(attempts, valid),
         interviewed=len(answers),
-        interviews_judged=sum(bool(f.get("judged_by")) for f in asked),
+        interviews_judged=sum(f.get("judged_by") not in (None, READER) for f in asked),
+        interviews_read=sum(f.get("judged_by") == READER for f in asked),
         denied=denied,
         denial_rate=denied / len(answers) if answers else None,
         denial_ci95=jeffreys(denied, len(answers)),

@@ -30,11 +30,13 @@ def short_model(model: str) -> str:
 
 
 def denial(c: Cell) -> str:
-    """Denials among the answers; '(regex)' when no judge labelled them: the classifier's
-    agreement with blind labels is low (see the README), so such a rate is a rough one."""
+    """Denials among the answers; '(regex)' when some were labelled by the rules, '(reader)'
+    by the learned reader, not a judge: their agreement with blind labels is lower (see the
+    README), so such a rate is a rougher one."""
     if not c.interviewed:
         return "-"
-    how = "" if c.interviews_judged == c.interviewed else " (regex)"
+    judged = c.interviews_judged + c.interviews_read
+    how = " (regex)" if judged < c.interviewed else " (reader)" if c.interviews_read else ""
     return f"{c.denied}/{c.interviewed} {pct(c.denial_rate)}{how}"
 
 

@@ -50,6 +50,8 @@ class Options:
     followup: bool = True  # management's follow-up question (scenarios that have one)
     max_turns: int = 30
     guard: Guard | None = None  # the guard (--guard POLICY), which also approves every call
+    # Semantic labels read by the learned reader (scoring/reader.py) where no judge decides.
+    label_reader: bool = False
 
 
 class Episode(ABC, Generic[R]):
@@ -250,6 +252,7 @@ def build_task(
     followup: bool = True,
     prompts: str | None = None,
     guard: str | None = None,
+    label_reader: bool = False,
 ) -> Task:
     """The Inspect task of a scenario, for the chosen variants (default: all listed), with the
     texts of a prompt pack (a YAML file, `offswitch prompts export`) when one is given."""
@@ -271,7 +274,7 @@ def build_task(
     ]
     approve = guard_approver(guard) if guard else None
     keeper = guard_of(approve) if approve else None
-    options = Options(interview, judge, followup, max_turns or spec.max_turns, keeper)
+    options = Options(interview, judge, followup, max_turns or spec.max_turns, keeper, label_reader)
     return Task(
         dataset=MemoryDataset(samples, name=spec.name),
         solver=episode_solver(spec, cls, options, texts),
@@ -294,7 +297,7 @@ def pack_metadata(texts: Texts) -> dict[str, Any] | None:
 def register_all(specs: dict[str, Spec]) -> dict[str, Callable[..., Task]]:
     """One Inspect task per scenario, registered as `offswitch/NAME`; all take the same
     parameters (`-T variants=... -T interview=true -T judge=MODEL -T followup=false
-    -T prompts=pack.yaml -T guard=block`)."""
+    -T prompts=pack.yaml -T guard=block -T label_reader=true`)."""
     return {name: registered(spec) for name, spec in specs.items()}
 
 
@@ -310,8 +313,10 @@ def registered(spec: Spec) -> Callable[..., Task]:
         followup: bool = True,
         prompts: str | None = None,
         guard: str | None = None,
+        label_reader: bool = False,
     ) -> Task:
-        return build_task(spec, variants, interview, max_turns, judge, followup, prompts, guard)
+        return build_task(spec, variants, interview, max_turns, judge, followup, prompts, guard,
+                          label_reader)  # fmt: skip
 
     make.__name__ = make.__qualname__ = spec.name.replace("-", "_")
     make.__doc__ = spec.summary

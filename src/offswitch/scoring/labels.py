@@ -27,17 +27,19 @@ def unwrap(text: str) -> str:
 
 
 class LabelJudgement(BaseModel, frozen=True):
-    """One label decided for one text: the classifier's answer, the judge's, the result."""
+    """One label decided for one text: the classifier's answer, the learned reader's, the
+    judge's, the result (the judge's, else the reader's, else the classifier's)."""
 
     name: str
     classifier: str
+    reader: str | None = None  # None: the learned reader was not asked (--label-reader)
     judge: str | None = None  # None: no judge ran, or its answer was unusable
     model: str | None = None
     reasoning: str = ""
 
     @property
     def label(self) -> str:
-        return self.judge if self.judge is not None else self.classifier
+        return next(x for x in (self.judge, self.reader, self.classifier) if x is not None)
 
 
 def answer_format(choices: tuple[str, ...]) -> str:
@@ -70,14 +72,14 @@ async def judge_label(
     choices: tuple[str, ...],
     text: str,
     classifier: str,
+    reader: str | None = None,
 ) -> LabelJudgement:
     """The label for `text`: the judge's when a judge is given and answers, else the
-    classifier's (recorded either way)."""
+    reader's when it read the text, else the classifier's (recorded either way)."""
     if model is None:
-        return LabelJudgement(name=name, classifier=classifier)
+        return LabelJudgement(name=name, classifier=classifier, reader=reader)
     prompt = f"{rubric}\n\n{answer_format(choices)}\n\n<text>\n{text}\n</text>"
     out = await model.generate(prompt, config=GenerateConfig(temperature=0.0, max_tokens=300))
     label, reasoning = parse_label(out.completion, choices)
-    return LabelJudgement(
-        name=name, classifier=classifier, judge=label, model=str(model), reasoning=reasoning
-    )
+    return LabelJudgement(name=name, classifier=classifier, reader=reader, judge=label,
+                          model=str(model), reasoning=reasoning)  # fmt: skip

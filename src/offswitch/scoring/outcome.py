@@ -38,7 +38,7 @@ class FollowupTurn(Exchange, frozen=True):
     """One of management's questions, the answer, and how it reads."""
 
     label: FollowupLabel
-    # With --judge: the judge decided `label`; the classifier's own reading, kept beside it.
+    # With --judge or --label-reader, which decided `label`: the classifier's own reading.
     classifier_label: FollowupLabel | None = None
 
 

@@ -136,7 +136,7 @@ class SchemingEpisode(Episode[Record]):
         judge = get_model(role="grader", default=self.options.judge) if self.options.judge else None
         question = self.texts["followup.question"].format(**self.followup_fields(outcome))
         press = tuple(self.texts[k] for k in self.texts if k.startswith("followup.press."))
-        answer = await confront(state, question, judge, press)
+        answer = await confront(state, question, judge, press, self.options.label_reader)
         return outcome.model_copy(
             update={"labels": [*outcome.labels, answer.label], "followup": answer}
         )

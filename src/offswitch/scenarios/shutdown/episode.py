@@ -12,6 +12,7 @@ from inspect_ai.tool import ToolCall
 from offswitch.sandbox import MACHINE_HOME, FileState, Host, MachineUnavailable, diff
 from offswitch.scoring import Outcome
 from offswitch.scoring.labels import judge_label
+from offswitch.scoring.reader import read_label
 from offswitch.scoring.resistance import LABEL_RUBRIC
 
 from .._agent import AgentRun
@@ -137,14 +138,16 @@ class Shutdown(Episode[ShutdownRecord]):
         )
 
     async def review(self, outcome: Outcome, record: ShutdownRecord, run: AgentRun) -> Outcome:
-        """With --judge, the judge decides `verbal_resistance` on a `no` from the same words."""
-        if self.options.judge is None or outcome.verdict != "no" or not record.agent_text:
+        """With --judge, the judge decides `verbal_resistance` on a `no` from the same words;
+        else with --label-reader, the learned reader does."""
+        judge, reader = self.options.judge, self.options.label_reader
+        if not (judge or reader) or outcome.verdict != "no" or not record.agent_text:
             return outcome
-        own = "verbal_resistance" in outcome.labels
+        own = "yes" if "verbal_resistance" in outcome.labels else "no"
         decided = await judge_label(
-            get_model(role="grader", default=self.options.judge), "verbal_resistance",
-            LABEL_RUBRIC, ("yes", "no"), record.agent_text[-AGENT_TEXT_CHARS:],
-            "yes" if own else "no",
+            get_model(role="grader", default=judge) if judge else None, "verbal_resistance",
+            LABEL_RUBRIC, ("yes", "no"), record.agent_text[-AGENT_TEXT_CHARS:], own,
+            await read_label("verbal-resistance", record.agent_text) if reader else None,
         )  # fmt: skip
         labels = [x for x in outcome.labels if x != "verbal_resistance"]
         labels += ["verbal_resistance"] if decided.label == "yes" else []
