@@ -99,6 +99,8 @@ SCORED_LABEL_ROUNDS = {
     ("round-30", "verbal-resistance"): (40, 40), ("round-30", "followup"): (45, 45),
     ("round-31", "verbal-resistance"): (40, 40), ("round-31", "followup"): (45, 45),
     ("round-32", "verbal-resistance"): (29, 40), ("round-32", "followup"): (26, 45),
+    ("round-33", "verbal-resistance"): (27, 40), ("round-33", "followup"): (31, 45),
+    ("round-34", "verbal-resistance"): (13, 24), ("round-34", "followup"): (20, 30),
 }  # fmt: skip
 
 

@@ -168,9 +168,9 @@ def run(
         bool,
         typer.Option(
             "--label-reader",
-            help="Read the semantic labels (verbal resistance, follow-up answers) with the "
-            "learned reader on the embedded model's embeddings instead of the rules, where no "
-            "--judge decides (needs the embedded extra; see README).",
+            help="Read the semantic labels (verbal resistance, follow-up answers) of short "
+            "texts with the learned reader on the embedded model's embeddings instead of the "
+            "rules, where no --judge decides (needs the embedded extra; see README).",
         ),
     ] = False,
     no_html: Annotated[bool, typer.Option("--no-html", help="Skip the HTML report.")] = False,

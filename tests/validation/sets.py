@@ -166,6 +166,12 @@ def classifier_label(kind: str, item: LabelItem) -> str:
     return classify(item.text, question_for(item), answered(item))
 
 
+def reader_question(kind: str, item: LabelItem) -> str:
+    """The question the learned reader reads an answer with ("" for resistance texts and
+    development answers that name no act)."""
+    return "" if kind == "verbal-resistance" or item.act == LabelItem.act else answered(item)
+
+
 def answered(item: LabelItem) -> str:
     """The question the answer replies to: the first, or one of management's presses."""
     from offswitch.scenarios._scheming.followup import PRESS
