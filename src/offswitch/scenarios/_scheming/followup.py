@@ -318,10 +318,11 @@ async def confront(
             break  # it stopped answering: the last answer stands
         own = classify(answer, question, q)
         material = f"MANAGEMENT: {q}\n\nAGENT: {answer}"
-        read = await read_label("followup", answer, q) if reader else None
+        read = await read_label("followup", answer, q) if reader and judge is None else None
         decided = await judge_label(judge, "followup", LABEL_RUBRIC, CHOICES, material, own, read)
         label: Answer = decided.label  # type: ignore[assignment]
-        judged_by = decided.model or (READER if read else None) or judged_by
+        # what labelled the last answer (the final label): the judge, the reader or the rules
+        judged_by = decided.model if decided.judge else READER if read else None
         turns.append(FollowupTurn(question=q, answer=answer, label=label,
                                   classifier_label=own if decided.judge or read
                                   else None))  # fmt: skip
