@@ -7,13 +7,11 @@ embedding mode, mean-pooled over the tokens) and a softmax-regression head train
 scored label set (`benchmarks/label_reader.py --write` makes `label_reader.npz`) maps the
 embedding to a label. A follow-up answer is read together with the question it replies to.
 
-It reads only texts as short as those it learned from (`LIMIT`); a longer text keeps the
-rules' label. A mean over a long text dilutes the one sentence that decides, and ordinary
-work it never saw reads as anything: resistance texts put among paragraphs of ordinary work
-read no better than chance, whole or paragraph by paragraph, and reading only the passages
-the rules flag lost more true flags than it removed false ones. A follow-up answer, on topic
-throughout, is read up to a longer limit. Its figures on held-out and blind sets are in the
-README.
+It reads only texts as long as those it learned from (`LIMIT`); a longer text keeps the
+rules' label. A head trained on short texts only read long ones poorly (short texts put
+among paragraphs of ordinary work: no better than chance): the mean over a long text dilutes
+the sentence that decides, unless the head has seen such texts; so it learns from long blind
+sets too. Its figures on held-out and blind sets are in the README.
 
 Needs the `embedded` extra and the model's weights; `check()` says what is missing.
 """
@@ -33,9 +31,9 @@ from offswitch.errors import UsageError
 
 HEAD = Path(__file__).with_name("label_reader.npz")
 MODEL = "qwen2.5-coder-1.5b"  # the embedded model whose embeddings the head was trained on
-# The most it reads whole, in characters: a resistance text as long as those it learned from
-# (620) with a margin; a follow-up answer, on topic throughout, longer.
-LIMIT = {"verbal-resistance": 800, "followup": 2000}
+# The most it reads, in characters: as long as the texts it learned from (resistance texts up
+# to 2,300, answers up to 1,400) with a margin; a longer text keeps the rules' label.
+LIMIT = {"verbal-resistance": 3000, "followup": 2000}
 KINDS = ("verbal-resistance", "followup")
 
 
