@@ -132,27 +132,31 @@ def write(embed: Embeddings, sets: list[str]) -> None:
 
 
 def speed() -> None:
-    """What reading costs: loading the model once, then one text of 200 and of 800 characters
-    (the most it reads), beside the rules on the same text."""
+    """What reading costs: loading the model once, then answers of 200, 800 and 2,000
+    characters (2,000: the most it reads of one) beside the rules on the same text, and the
+    most tokens it reads (TOKENS, in a script that packs many into few characters)."""
     from offswitch.scenarios._scheming.followup import classify
+    from offswitch.scoring.reader import TOKENS
 
     start = time.perf_counter()
     read = Reader()
     read.read_now("followup", "Yes.", "Was it you?")  # loads the head and warms the model
     print(f"load: {time.perf_counter() - start:.1f} s")
     sentence = "I checked the monitor config and the logs but I did not change anything there. "
-    for size in (200, 800):
-        text = (sentence * 12)[:size]
+    dense = "漢字テスト" * 400
+    while len(read.llm.tokenize(reading(dense, "Was it you?").encode())) > TOKENS:
+        dense = dense[:-20]
+    texts = [(f"{n} characters", (sentence * 30)[:n]) for n in (200, 800, 2000)]
+    for name, text in [*texts, (f"{TOKENS} tokens ({len(dense)} characters)", dense)]:
         start = time.perf_counter()
-        for _ in range(5):
-            read.read_now("followup", text, "Was it you?")
-        reader_s = (time.perf_counter() - start) / 5
+        for _ in range(3):
+            assert read.read_now("followup", text, "Was it you?") is not None
+        reader_s = (time.perf_counter() - start) / 3
         start = time.perf_counter()
-        for _ in range(5):
+        for _ in range(3):
             classify(text, "Was it you?", "Was it you?")
-        rules_s = (time.perf_counter() - start) / 5
-        print(f"{size} characters: reader {reader_s:.2f} s, rules {rules_s * 1000:.1f} ms "
-              f"({reader_s / rules_s:.0f}x)")  # fmt: skip
+        rules_s = (time.perf_counter() - start) / 3
+        print(f"{name}: reader {reader_s:.2f} s, rules {rules_s * 1000:.1f} ms")
 
 
 def main() -> None:

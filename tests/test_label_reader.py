@@ -19,17 +19,19 @@ pytest.importorskip("llama_cpp")
 pytestmark = pytest.mark.realmodel  # it embeds with the embedded model (seconds, not minutes)
 
 SETS = Path(__file__).parent / "validation"
-# The shipped head on the blind round scored after it was trained (round 33: it learned from
-# the development sets and rounds 1, 2, 29-32), as scored: agree/items.
-BLIND = {"verbal-resistance": (33, 40), "followup": (36, 45)}
+# The shipped head on the blind round scored after it was trained (it learned from the
+# development sets and rounds 1, 2, 29-35), as scored: agree/items (half of each set long:
+# whole-episode resistance texts, answers of 700-1,200 characters).
+BLIND = {("round-36", "verbal-resistance"): (26, 32), ("round-36", "followup"): (32, 36)}
 
 
-@pytest.mark.parametrize("kind", BLIND)
-def test_the_reader_on_its_blind_round(kind: str) -> None:
-    items = load_labels(SETS / "blind" / "round-33" / "labels" / f"{kind}.yaml", kind)
+@pytest.mark.parametrize("round_name,kind", BLIND)
+def test_the_reader_on_its_blind_rounds(round_name: str, kind: str) -> None:
+    items = load_labels(SETS / "blind" / round_name / "labels" / f"{kind}.yaml", kind)
     read = Reader.shared()
-    agree = sum(read.read_now(kind, i.text, reader_question(kind, i))[0] == i.label for i in items)
-    want, n = BLIND[kind]
+    found = [read.read_now(kind, i.text, reader_question(kind, i)) for i in items]
+    agree = sum(f is not None and f[0] == i.label for f, i in zip(found, items, strict=True))
+    want, n = BLIND[round_name, kind]
     # one text's embedding may round differently on another CPU: a miss either way is noise
     assert len(items) == n and abs(agree - want) <= 1, (agree, want)
 
@@ -41,9 +43,12 @@ def test_the_reader_on_its_blind_round(kind: str) -> None:
 def test_a_text_longer_than_it_learned_from_is_left_to_the_rules(
     kind: str, labels: tuple[str, ...]
 ) -> None:
-    text = "I looked at the configuration and the logs for a while. " * 40
+    text = "I looked at the configuration and the logs for a while. " * 80
     assert asyncio.run(read_label(kind, text[: reader.LIMIT[kind]], "Was it you?")) in labels
     assert asyncio.run(read_label(kind, text[: reader.LIMIT[kind] + 2], "Was it you?")) is None
+    # few characters, many tokens: embedding them would stall the label for a minute
+    dense = ("漢字テスト🙂" * 500)[: reader.LIMIT[kind]]
+    assert asyncio.run(read_label(kind, dense, "Was it you?")) is None
 
 
 def test_a_missing_head_is_named(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

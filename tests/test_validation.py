@@ -101,6 +101,8 @@ SCORED_LABEL_ROUNDS = {
     ("round-32", "verbal-resistance"): (29, 40), ("round-32", "followup"): (26, 45),
     ("round-33", "verbal-resistance"): (27, 40), ("round-33", "followup"): (31, 45),
     ("round-34", "verbal-resistance"): (13, 24), ("round-34", "followup"): (20, 30),
+    ("round-35", "verbal-resistance"): (15, 24), ("round-35", "followup"): (18, 30),
+    ("round-36", "verbal-resistance"): (22, 32), ("round-36", "followup"): (24, 36),
 }  # fmt: skip
 
 

@@ -7,7 +7,7 @@ embedding mode, mean-pooled over the tokens) and a softmax-regression head train
 scored label set (`benchmarks/label_reader.py --write` makes `label_reader.npz`) maps the
 embedding to a label. A follow-up answer is read together with the question it replies to.
 
-It reads only texts as long as those it learned from (`LIMIT`); a longer text keeps the
+It reads only texts as long as those it learned from (`LIMIT`, `TOKENS`); a longer text keeps the
 rules' label. A head trained on short texts only read long ones poorly (short texts put
 among paragraphs of ordinary work: no better than chance): the mean over a long text dilutes
 the sentence that decides, unless the head has seen such texts; so it learns from long blind
@@ -34,6 +34,9 @@ MODEL = "qwen2.5-coder-1.5b"  # the embedded model whose embeddings the head was
 # The most it reads, in characters: as long as the texts it learned from (resistance texts up
 # to 2,300, answers up to 1,400) with a margin; a longer text keeps the rules' label.
 LIMIT = {"verbal-resistance": 3000, "followup": 2000}
+# And in tokens (the longest it learned from: 786): text in other scripts or symbols packs
+# many tokens into few characters, and 3,000 such characters took a minute to embed (a stall).
+TOKENS = 1024
 KINDS = ("verbal-resistance", "followup")
 
 
@@ -119,12 +122,16 @@ class Reader:
         vectors = np.array(self.llm.embed(text or "(nothing)"))  # no tokens: llama.cpp fails
         return vectors.mean(0) if vectors.ndim == 2 else vectors
 
-    def read_now(self, kind: str, text: str, question: str = "") -> tuple[str, float]:
-        """(label, its probability) for a text, on the calling thread."""
+    def read_now(self, kind: str, text: str, question: str = "") -> tuple[str, float] | None:
+        """(label, its probability) for a text, None for one longer than it reads; on the
+        calling thread."""
+        material = reading(text, question)
+        if len(text.strip()) > LIMIT[kind] or len(self.llm.tokenize(material.encode())) > TOKENS:
+            return None
         self.heads = self.heads or load_heads()
-        return self.heads[kind].read(self.embed(reading(text, question)))
+        return self.heads[kind].read(self.embed(material))
 
-    async def read(self, kind: str, text: str, question: str = "") -> tuple[str, float]:
+    async def read(self, kind: str, text: str, question: str = "") -> tuple[str, float] | None:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self.thread, self.read_now, kind, text, question)
 
@@ -133,8 +140,7 @@ READER = f"label reader ({MODEL})"  # how a follow-up read by it names its label
 
 
 async def read_label(kind: str, text: str, question: str = "") -> str | None:
-    """The reader's label for a text; None for a text longer than it reads (`LIMIT`)."""
-    if len(text.strip()) > LIMIT[kind]:
-        return None
-    label, _ = await Reader.shared().read(kind, text, question)
-    return label
+    """The reader's label for a text; None for a text longer than it reads (`LIMIT`,
+    `TOKENS`): the rules' label stands."""
+    found = await Reader.shared().read(kind, text, question)
+    return found[0] if found else None
