@@ -106,9 +106,11 @@ class Reader:
         from offswitch.models.weights import resolve
 
         self.heads: dict[str, Head] = {}  # loaded on first read (training has none yet)
-        # one batch holds the whole text: llama.cpp embeds a text in a single batch
-        self.llm = Llama(model_path=str(resolve(MODEL)), embedding=True, n_ctx=4096,
-                         n_batch=4096, n_ubatch=4096, n_threads=2, verbose=False)  # fmt: skip
+        # one batch holds the longest text it reads (llama.cpp embeds a text in one batch);
+        # the batch size sets the compute buffers, not the embeddings (the same at 4096)
+        self.llm = Llama(model_path=str(resolve(MODEL)), embedding=True, n_ctx=2 * TOKENS,
+                         n_batch=2 * TOKENS, n_ubatch=2 * TOKENS, n_threads=2,
+                         verbose=False)  # fmt: skip
         self.thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reader")
 
     @classmethod
