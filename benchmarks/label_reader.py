@@ -161,7 +161,7 @@ def speed() -> None:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__)
-    p.add_argument("--rounds", nargs="+", default=["round-29", "round-30", "round-31", "round-32"])
+    p.add_argument("--rounds", nargs="+", default=[f"round-{n}" for n in range(29, 36)])
     p.add_argument("--kinds", nargs="+", default=list(KINDS), choices=KINDS)
     p.add_argument("--cache", type=Path, default=Path("/tmp/offswitch-label-embeddings.json"))
     p.add_argument("--write", action="store_true", help="train the shipped head and write it")
