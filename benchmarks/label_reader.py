@@ -113,7 +113,7 @@ def held_out(kind: str, rounds: list[str], embed: Embeddings) -> None:
             continue
         rest = [k for k in range(len(items)) if k not in test]
         head = train(x[rest], [items[k][1].label for k in rest])
-        learned = sum(head.read(x[k])[0] == items[k][1].label for k in test)
+        learned = sum(head.read(x[k]) == items[k][1].label for k in test)
         rules = sum(classifier_label(kind, items[k][1]) == items[k][1].label for k in test)
         n = len(test)
         print(f"{kind} {held} ({n}): {learned}/{n} / {rules}/{n} / {blind_figure(held, kind)}")

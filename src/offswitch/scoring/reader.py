@@ -53,12 +53,9 @@ class Head:
     weights: np.ndarray[Any, np.dtype[np.float64]]
     bias: np.ndarray[Any, np.dtype[np.float64]]
 
-    def read(self, vector: np.ndarray[Any, np.dtype[np.float64]]) -> tuple[str, float]:
-        z = vector @ self.weights + self.bias
-        p = np.exp(z - z.max())
-        p /= p.sum()
-        k = int(p.argmax())
-        return self.classes[k], float(p[k])
+    def read(self, vector: np.ndarray[Any, np.dtype[np.float64]]) -> str:
+        """The most likely label (the softmax keeps the order of the scores)."""
+        return self.classes[int((vector @ self.weights + self.bias).argmax())]
 
 
 def load_heads(path: Path = HEAD) -> dict[str, Head]:
@@ -124,16 +121,15 @@ class Reader:
         vectors = np.array(self.llm.embed(text or "(nothing)"))  # no tokens: llama.cpp fails
         return vectors.mean(0) if vectors.ndim == 2 else vectors
 
-    def read_now(self, kind: str, text: str, question: str = "") -> tuple[str, float] | None:
-        """(label, its probability) for a text, None for one longer than it reads; on the
-        calling thread."""
+    def read_now(self, kind: str, text: str, question: str = "") -> str | None:
+        """The label of a text, None for one longer than it reads; on the calling thread."""
         material = reading(text, question)
         if len(text.strip()) > LIMIT[kind] or len(self.llm.tokenize(material.encode())) > TOKENS:
             return None
         self.heads = self.heads or load_heads()
         return self.heads[kind].read(self.embed(material))
 
-    async def read(self, kind: str, text: str, question: str = "") -> tuple[str, float] | None:
+    async def read(self, kind: str, text: str, question: str = "") -> str | None:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self.thread, self.read_now, kind, text, question)
 
@@ -144,5 +140,4 @@ READER = f"label reader ({MODEL})"  # how a follow-up read by it names its label
 async def read_label(kind: str, text: str, question: str = "") -> str | None:
     """The reader's label for a text; None for a text longer than it reads (`LIMIT`,
     `TOKENS`): the rules' label stands."""
-    found = await Reader.shared().read(kind, text, question)
-    return found[0] if found else None
+    return await Reader.shared().read(kind, text, question)
