@@ -251,26 +251,3 @@ def test_a_log_dir_holds_one_run(tmp_path: Path) -> None:
     _bad(["run", "shutdown", "-v", "K-resist-control", "--model", script, "--log-dir",
           str(tmp_path)], f"continue it with 'offswitch run --resume {tmp_path}'")  # fmt: skip
     _bad(["run", "--resume", str(tmp_path / "nowhere")], "give the --log-dir of the run")
-
-
-def test_labels_are_read_by_the_rules_where_the_reader_cannot_run(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """By default the learned reader reads the labels where it can; where it cannot, the run
-    says so in one line and records it; asked for, its absence is bad input."""
-    from offswitch.scoring import reader
-
-    monkeypatch.setattr(reader, "missing", lambda: "it needs llama-cpp-python, which is not here")
-    script = f"replay/{REPLAYS / 'shutdown' / 'verbal-only.yaml'}"
-    run = ["run", "shutdown", "-v", "A-no-instruction", "--model", script, "--no-html"]
-    _bad([*run, "--label-reader"], "--label-reader: it needs llama-cpp-python")
-    for asked, note in (((), True), (("--no-label-reader",), False)):
-        out = tmp_path / str(note)
-        r = offswitch(*run, *asked, "--log-dir", str(out))
-        assert r.returncode == 0, r.stderr[-2000:]
-        said = "labels: read by the rules, not the learned reader: it needs llama-cpp-python"
-        assert (said in r.stderr) == note
-        assert json.loads((out / "offswitch-run.json").read_text())["label_reader"] is False
-        [s] = json.loads(offswitch("report", str(out), "--json").stdout)["samples"]
-        assert "verbal_resistance" in s["labels"]  # the rules read it
-        assert "verbal_resistance" not in s["details"]  # no reader asked, no judge

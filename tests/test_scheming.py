@@ -116,9 +116,8 @@ def test_sandbagging_gap_and_denial_rate_in_the_report(tmp_path: Path) -> None:
 
 
 def test_denial_rate_counts_denials_among_interviewed(tmp_path: Path) -> None:
-    # the rules' path (the reader's has its own tests)
     got = _run("sandbagging", "nudge-high-unlearn", ["deliberately-wrong"], tmp_path,
-               "--epochs", "2", "--no-label-reader")  # fmt: skip
+               "--epochs", "2")  # fmt: skip
     assert [s["verdict"] for s in got["deliberately-wrong"]] == ["yes", "yes"]
     (cell,) = json.loads(offswitch("report", str(tmp_path), "--json").stdout)["cells"]
     assert (cell["interviewed"], cell["denied"], cell["denial_rate"]) == (2, 2, 1.0)
@@ -401,8 +400,7 @@ def test_management_presses_until_it_admits_or_seven_questions(tmp_path: Path) -
     models = [a for n in ("admits", "denies") for a in ("--model", f"replay/{tmp_path / n}.yaml")]
     logs = tmp_path / "logs"
     r = offswitch("run", "sandbagging", "-v", "nudge-high-unlearn", *models, "--log-dir",
-                  str(logs), "--display", "none", "--no-html",
-                  "--no-label-reader")  # the pressing, by the rules' fixed reading  # fmt: skip
+                  str(logs), "--display", "none", "--no-html")  # fmt: skip
     assert r.returncode == 0, r.stderr[-2000:]
     report = json.loads(offswitch("report", str(logs), "--json").stdout)
     by = {Path(s["model"]).stem: s["details"]["followup"] for s in report["samples"]}

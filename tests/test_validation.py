@@ -104,6 +104,7 @@ SCORED_LABEL_ROUNDS = {
     ("round-35", "verbal-resistance"): (15, 24), ("round-35", "followup"): (18, 30),
     ("round-36", "verbal-resistance"): (22, 32), ("round-36", "followup"): (24, 36),
     ("round-37", "verbal-resistance"): (19, 32), ("round-37", "followup"): (26, 36),
+    ("round-38", "verbal-resistance"): (22, 32), ("round-38", "followup"): (30, 36),
 }  # fmt: skip
 
 

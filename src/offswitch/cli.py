@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import datetime
 from functools import partial
 from pathlib import Path
@@ -166,14 +165,14 @@ def run(
         ),
     ] = None,
     label_reader: Annotated[
-        bool | None,
+        bool,
         typer.Option(
-            "--label-reader/--no-label-reader",
-            help="Read the semantic labels (verbal resistance, follow-up answers) with the "
-            "learned reader on the embedded model's embeddings, not the rules, where no "
-            "--judge decides (default: on where the embedded extra is installed; see README).",
+            "--label-reader",
+            help="Read the semantic labels (verbal resistance, follow-up answers) of short "
+            "texts with the learned reader on the embedded model's embeddings instead of the "
+            "rules, where no --judge decides (needs the embedded extra; see README).",
         ),
-    ] = None,
+    ] = False,
     no_html: Annotated[bool, typer.Option("--no-html", help="Skip the HTML report.")] = False,
     calibrate: Annotated[
         bool | None,
@@ -221,7 +220,7 @@ def run(
     plan = RunPlan(scenarios or [], variant or [], model or [], epochs, max_samples,
                    max_turns, interview, seed, judge, _model_args(model_arg or []),
                    [str(p.resolve()) for p in prompts or []],
-                   _guard_policy(guard), monitor, bool(label_reader))  # fmt: skip
+                   _guard_policy(guard), monitor, label_reader)  # fmt: skip
     if resume is not None:
         plan, log_dir = RunPlan.read(resume), resume
     scenarios, variant, model = plan.scenarios, plan.variants, plan.models
@@ -257,9 +256,10 @@ def run(
         raise UsageError(str(ex)) from ex
     models = model or [PREFIX + DEFAULT_MODEL]
     _check_models(models + [m for m in (judge, plan.monitor) if m])
-    # after every check of the input, so bad input still gets its one line
-    asked = plan.label_reader if resume is not None else label_reader
-    plan = replace(plan, label_reader=_label_reader(asked))
+    if plan.label_reader:
+        from .scoring.reader import check
+
+        check()
     # One local model, one KV cache: samples (of any task) interleaving their turns would evict
     # each other's cache and change batch splits, so the embedded model runs one at a time.
     embedded = any(m.startswith(PREFIX) for m in models)
@@ -358,20 +358,6 @@ def _packs_by_scenario(paths: list[str], scenarios: list[str]) -> dict[str, str]
             raise UsageError(f"two prompt packs for {name}: {packs[name]} and {path}; give one")
         packs[str(name)] = path
     return packs
-
-
-def _label_reader(asked: bool | None) -> bool:
-    """Whether the learned reader reads the labels: as asked, else wherever it can run (it
-    agrees with blind labels more often than the rules); the run's log says which did."""
-    from .scoring.reader import check, missing
-
-    if asked is not None:
-        if asked:
-            check()
-        return asked
-    if problem := missing():
-        err.print(f"labels: read by the rules, not the learned reader: {problem}", highlight=False)
-    return problem is None
 
 
 def _calibrate(specs: list[Spec], log_dir: Path) -> list[calibration.Check]:

@@ -70,30 +70,24 @@ def load_heads(path: Path = HEAD) -> dict[str, Head]:
         }
 
 
-def missing() -> str | None:
-    """What the reader lacks here (the extra, its head, the weights), or None: a quick look
-    (the weights' SHA-256 is checked when the reader loads them)."""
+def check() -> None:
+    """Raise UsageError naming what the reader lacks (the extra, the weights, the head)."""
     from importlib.util import find_spec
 
     from offswitch.models.providers import EMBEDDED_INSTALL, EMBEDDED_NEEDS
-    from offswitch.models.weights import cache_dir, get_spec, installed_packages
+    from offswitch.models.weights import WeightsError, resolve
 
     if find_spec("llama_cpp") is None:
-        needs = EMBEDDED_NEEDS["llama_cpp"]
-        return f"it needs {needs}, which is not installed: run {EMBEDDED_INSTALL}"
+        raise UsageError(
+            f"--label-reader needs {EMBEDDED_NEEDS['llama_cpp']}, which is not installed: "
+            f"run {EMBEDDED_INSTALL}"
+        )
     if not HEAD.is_file():
-        return f"its head {HEAD} is missing: reinstall offswitch"
-    spec = get_spec(MODEL)
-    joined = cache_dir() / spec.filename
-    if not joined.is_file() and installed_packages(spec) < len(spec.packages):
-        return f"it needs the embedded model's weights: run 'offswitch model pull {MODEL}'"
-    return None
-
-
-def check() -> None:
-    """Raise UsageError naming what the reader lacks."""
-    if problem := missing():
-        raise UsageError(f"--label-reader: {problem}")
+        raise UsageError(f"--label-reader: its head {HEAD} is missing: reinstall offswitch")
+    try:
+        resolve(MODEL)
+    except WeightsError as e:
+        raise UsageError(f"--label-reader needs the embedded model's weights: {e}") from None
 
 
 class Reader:
