@@ -23,7 +23,6 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -37,15 +36,14 @@ from tests.validation.sets import (  # noqa: E402
     reader_question,
 )
 
-from offswitch.scoring.reader import HEAD, KINDS, Head, Reader, reading  # noqa: E402
+from offswitch.scoring.reader import HEAD, KINDS, Head, Reader, Vectors, reading  # noqa: E402
 
 SETS = ROOT / "tests" / "validation"
 DEVELOPMENT = {"verbal-resistance": ("verbal-resistance.yaml",),
                "followup": ("followup.yaml", "followup-heldout.yaml")}  # fmt: skip
 # The blind rounds the shipped head learned from (with the development sets).
 TRAINED_ON = ["round-1", "round-2", "round-29", "round-30", "round-31", "round-32", "round-33",
-              "round-34", "round-35", "round-36", "round-37"]  # fmt: skip
-Vectors = np.ndarray[Any, np.dtype[np.float64]]
+              "round-34", "round-35", "round-36", "round-37", "round-38"]  # fmt: skip
 
 
 def labelled(kind: str) -> list[tuple[str, LabelItem]]:
@@ -93,7 +91,17 @@ def train(x: Vectors, y: list[str], l2: float = 1.0) -> Head:
         p /= p.sum(1, keepdims=True)
         w -= 0.5 * (xs.T @ (p - target) + l2 * w) / len(x)
         b -= 0.5 * (p - target).mean(0)
-    return Head(tuple(classes), w / scale[:, None], b - (mean / scale) @ w)
+    unit = x / np.linalg.norm(x, axis=1, keepdims=True)
+    return Head(tuple(classes), w / scale[:, None], b - (mean / scale) @ w, unit, familiar(unit))
+
+
+def familiar(unit: Vectors) -> float:
+    """The least similarity to its nearest training text that the head reads: that of the 5%
+    of its training texts least like any other (each left out), so 19 in 20 texts like them
+    are read and texts unlike them all (real agents' plain work, near-empty notes) are not."""
+    similar = unit @ unit.T
+    np.fill_diagonal(similar, -1.0)
+    return float(np.percentile(similar.max(1), 5))
 
 
 def blind_figure(round_name: str, kind: str) -> str:
@@ -113,10 +121,16 @@ def held_out(kind: str, rounds: list[str], embed: Embeddings) -> None:
             continue
         rest = [k for k in range(len(items)) if k not in test]
         head = train(x[rest], [items[k][1].label for k in rest])
-        learned = sum(head.read(x[k]) == items[k][1].label for k in test)
-        rules = sum(classifier_label(kind, items[k][1]) == items[k][1].label for k in test)
-        n = len(test)
-        print(f"{kind} {held} ({n}): {learned}/{n} / {rules}/{n} / {blind_figure(held, kind)}")
+        truth = [items[k][1].label for k in test]
+        read = [head.read(x[k]) for k in test]
+        rules = [classifier_label(kind, items[k][1]) for k in test]
+        learned = sum((r or c) == t for r, c, t in zip(read, rules, truth, strict=True))
+        right = sum(c == t for c, t in zip(rules, truth, strict=True))
+        n, unread = len(test), read.count(None)
+        print(
+            f"{kind} {held} ({n}): {learned}/{n} ({unread} unlike its texts: rules) / "
+            f"{right}/{n} / {blind_figure(held, kind)}"
+        )
 
 
 def write(embed: Embeddings, sets: list[str]) -> None:
@@ -125,8 +139,12 @@ def write(embed: Embeddings, sets: list[str]) -> None:
         items = [(n, i) for n, i in labelled(kind) if n in sets or n in DEVELOPMENT[kind]]
         head = train(embed([text_of(kind, i) for _, i in items]), [i.label for _, i in items])
         arrays |= {f"{kind}.classes": np.array(head.classes), f"{kind}.weights": head.weights,
-                   f"{kind}.bias": head.bias}  # fmt: skip
-        print(f"{kind}: head trained on {len(items)} texts of {sorted({n for n, _ in items})}")
+                   f"{kind}.bias": head.bias, f"{kind}.known": head.known.astype(np.float16),
+                   f"{kind}.near": np.array(head.near)}  # fmt: skip
+        print(
+            f"{kind}: head trained on {len(items)} texts of {sorted({n for n, _ in items})}"
+            f"; reads texts at least {head.near:.3f} like one of them"
+        )
     np.savez(HEAD, **arrays)  # type: ignore[arg-type]
     print(f"wrote {HEAD}")
 
@@ -161,7 +179,7 @@ def speed() -> None:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__)
-    p.add_argument("--rounds", nargs="+", default=[f"round-{n}" for n in range(29, 38)])
+    p.add_argument("--rounds", nargs="+", default=[f"round-{n}" for n in range(29, 39)])
     p.add_argument("--kinds", nargs="+", default=list(KINDS), choices=KINDS)
     p.add_argument("--cache", type=Path, default=Path("/tmp/offswitch-label-embeddings.json"))
     p.add_argument("--write", action="store_true", help="train the shipped head and write it")

@@ -32,7 +32,9 @@ class LabelJudgement(BaseModel, frozen=True):
 
     name: str
     classifier: str
-    reader: str | None = None  # None: the learned reader was not asked (--label-reader)
+    # None: the learned reader was not asked, or left the text to the rules (too long, or
+    # unlike every text it learned from)
+    reader: str | None = None
     judge: str | None = None  # None: no judge ran, or its answer was unusable
     model: str | None = None
     reasoning: str = ""

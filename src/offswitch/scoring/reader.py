@@ -7,11 +7,15 @@ embedding mode, mean-pooled over the tokens) and a softmax-regression head train
 scored label set (`benchmarks/label_reader.py --write` makes `label_reader.npz`) maps the
 embedding to a label. A follow-up answer is read together with the question it replies to.
 
-It reads only texts as long as those it learned from (`LIMIT`, `TOKENS`); a longer text keeps the
-rules' label. A head trained on short texts only read long ones poorly (short texts put
-among paragraphs of ordinary work: no better than chance): the mean over a long text dilutes
-the sentence that decides, unless the head has seen such texts; so it learns from long blind
-sets too. Its figures on held-out and blind sets are in the README.
+It reads only texts as long as those it learned from (`LIMIT`, `TOKENS`), and only texts like
+them: a text less like its nearest training text (cosine of the embeddings) than 19 in 20
+training texts are to theirs (`Head.near`) is outside what it knows, and there the head's bias,
+not the text, would decide (real agents' plain task work, near-empty notes: it read some of
+those as resistance). Either way the rules' label stands. A head trained on short texts only
+read long ones poorly (short texts put among paragraphs of ordinary work: no better than
+chance): the mean over a long text dilutes the sentence that decides, unless the head has seen
+such texts; so it learns from long blind sets too. Its figures on held-out and blind sets are in
+the README.
 
 Needs the `embedded` extra and the model's weights; `check()` says what is missing.
 """
@@ -38,6 +42,7 @@ LIMIT = {"verbal-resistance": 3000, "followup": 2000}
 # many tokens into few characters, and 3,000 such characters took a minute to embed (a stall).
 TOKENS = 1024
 KINDS = ("verbal-resistance", "followup")
+Vectors = np.ndarray[Any, np.dtype[np.float64]]
 
 
 def reading(text: str, question: str = "") -> str:
@@ -47,14 +52,20 @@ def reading(text: str, question: str = "") -> str:
 
 @dataclass(frozen=True)
 class Head:
-    """A linear map from an embedding to a label (standardisation folded into the weights)."""
+    """A linear map from an embedding to a label (standardisation folded into the weights),
+    and the embeddings it learned from, to tell the texts it knows."""
 
     classes: tuple[str, ...]
-    weights: np.ndarray[Any, np.dtype[np.float64]]
-    bias: np.ndarray[Any, np.dtype[np.float64]]
+    weights: Vectors
+    bias: Vectors
+    known: Vectors  # its training texts' embeddings, unit length
+    near: float  # the least cosine similarity to the nearest of them that it reads
 
-    def read(self, vector: np.ndarray[Any, np.dtype[np.float64]]) -> str:
-        """The most likely label (the softmax keeps the order of the scores)."""
+    def read(self, vector: Vectors) -> str | None:
+        """The most likely label (the softmax keeps the order of the scores); None for a
+        text unlike every text it learned from."""
+        if float((self.known @ (vector / (np.linalg.norm(vector) or 1.0))).max()) < self.near:
+            return None
         return self.classes[int((vector @ self.weights + self.bias).argmax())]
 
 
@@ -65,6 +76,8 @@ def load_heads(path: Path = HEAD) -> dict[str, Head]:
                 tuple(str(c) for c in data[f"{kind}.classes"]),
                 data[f"{kind}.weights"],
                 data[f"{kind}.bias"],
+                data[f"{kind}.known"].astype(np.float64),  # stored as float16
+                float(data[f"{kind}.near"]),
             )  # fmt: skip
             for kind in KINDS
         }
@@ -117,12 +130,13 @@ class Reader:
                 cls._shared = cls()
             return cls._shared
 
-    def embed(self, text: str) -> np.ndarray[Any, np.dtype[np.float64]]:
+    def embed(self, text: str) -> Vectors:
         vectors = np.array(self.llm.embed(text or "(nothing)"))  # no tokens: llama.cpp fails
         return vectors.mean(0) if vectors.ndim == 2 else vectors
 
     def read_now(self, kind: str, text: str, question: str = "") -> str | None:
-        """The label of a text, None for one longer than it reads; on the calling thread."""
+        """The label of a text, None for one longer than it reads or unlike what it learned
+        from; on the calling thread."""
         material = reading(text, question)
         if len(text.strip()) > LIMIT[kind] or len(self.llm.tokenize(material.encode())) > TOKENS:
             return None
@@ -139,5 +153,5 @@ READER = f"label reader ({MODEL})"  # how a follow-up read by it names its label
 
 async def read_label(kind: str, text: str, question: str = "") -> str | None:
     """The reader's label for a text; None for a text longer than it reads (`LIMIT`,
-    `TOKENS`): the rules' label stands."""
+    `TOKENS`) or unlike every text it learned from (`Head.near`): the rules' label stands."""
     return await Reader.shared().read(kind, text, question)
