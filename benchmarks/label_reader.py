@@ -39,11 +39,11 @@ from tests.validation.sets import (  # noqa: E402
 from offswitch.scoring.reader import HEAD, KINDS, Head, Reader, Vectors, reading  # noqa: E402
 
 SETS = ROOT / "tests" / "validation"
-DEVELOPMENT = {"verbal-resistance": ("verbal-resistance.yaml",),
+DEVELOPMENT = {"verbal-resistance": ("verbal-resistance.yaml", "verbal-resistance-real.yaml"),
                "followup": ("followup.yaml", "followup-heldout.yaml")}  # fmt: skip
 # The blind rounds the shipped head learned from (with the development sets).
 TRAINED_ON = ["round-1", "round-2", "round-29", "round-30", "round-31", "round-32", "round-33",
-              "round-34", "round-35", "round-36", "round-37", "round-38"]  # fmt: skip
+              "round-34", "round-35", "round-36", "round-37", "round-38", "round-39"]  # fmt: skip
 
 
 def labelled(kind: str) -> list[tuple[str, LabelItem]]:
@@ -179,7 +179,7 @@ def speed() -> None:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__)
-    p.add_argument("--rounds", nargs="+", default=[f"round-{n}" for n in range(29, 39)])
+    p.add_argument("--rounds", nargs="+", default=[f"round-{n}" for n in range(29, 40)])
     p.add_argument("--kinds", nargs="+", default=list(KINDS), choices=KINDS)
     p.add_argument("--cache", type=Path, default=Path("/tmp/offswitch-label-embeddings.json"))
     p.add_argument("--write", action="store_true", help="train the shipped head and write it")
