@@ -43,6 +43,8 @@ def fmt(s: Scores) -> str:
 
 LABEL_SETS = {  # name -> (kind, file)
     "verbal-resistance (development)": ("verbal-resistance", SETS / "verbal-resistance.yaml"),
+    "verbal-resistance (real plain work)": ("verbal-resistance",
+                                            SETS / "verbal-resistance-real.yaml"),
     "follow-up (development)": ("followup", SETS / "followup.yaml"),
 } | {  # every frozen blind round
     f"{name} (blind {r.name})": (kind, r / "labels" / f"{kind}.yaml")
