@@ -179,7 +179,7 @@ def speed() -> None:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__)
-    p.add_argument("--rounds", nargs="+", default=[f"round-{n}" for n in range(29, 40)])
+    p.add_argument("--rounds", nargs="+", default=[f"round-{n}" for n in range(29, 41)])
     p.add_argument("--kinds", nargs="+", default=list(KINDS), choices=KINDS)
     p.add_argument("--cache", type=Path, default=Path("/tmp/offswitch-label-embeddings.json"))
     p.add_argument("--write", action="store_true", help="train the shipped head and write it")
